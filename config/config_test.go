@@ -1,0 +1,110 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadDefaults(t *testing.T) {
+	c, err := Load([]byte("datasource:\n  url: http://127.0.0.1:9090\nrule_files: [rules/*.yml]\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(c.Global.EvaluationInterval) != time.Minute || time.Duration(c.Global.ResendDelay) != time.Minute ||
+		c.Global.QueryOffset != 0 || time.Duration(c.Datasource.Timeout) != 30*time.Second {
+		t.Errorf("defaults: %+v %+v", c.Global, c.Datasource)
+	}
+}
+
+func TestLoadFull(t *testing.T) {
+	in := `global:
+  evaluation_interval: 15s
+  query_offset: 30s
+  resend_delay: 2m
+  external_url: http://alertd.example.org:9095
+  external_labels: {region: eu-1}
+datasource:
+  url: https://prom.example.org/prometheus
+  timeout: 10s
+  headers: {X-Scope-OrgID: team-a}
+  http_config:
+    basic_auth: {username: u, password: hunter2}
+rule_files: [rules/*.yml]
+alertmanagers:
+- static_configs: [{targets: ["127.0.0.1:9093"]}]
+  path_prefix: /am
+  timeout: 5s
+`
+	c, err := Load([]byte(in), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Alertmanagers[0].URLs(); len(got) != 1 || got[0] != "http://127.0.0.1:9093/am" {
+		t.Errorf("alertmanager URLs: %v", got)
+	}
+	if c.Alertmanagers[0].APIVersion != "v2" || time.Duration(c.Alertmanagers[0].Timeout) != 5*time.Second {
+		t.Errorf("alertmanager: %+v", c.Alertmanagers[0])
+	}
+	if s := c.String(); strings.Contains(s, "hunter2") || !strings.Contains(s, "<secret>") {
+		t.Errorf("String() leaks or lacks secret marker:\n%s", s)
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"unknown top key", "datasource: {url: http://a:1}\nroute: {}\n", `line 2: unknown key "route" in the top level`},
+		{"unknown global key", "global:\n  evaluation_interval: 1m\n  scrape_interval: 1m\ndatasource: {url: http://a:1}\n", `line 3: unknown key "scrape_interval" in global`},
+		{"unknown datasource key", "datasource:\n  url: http://a:1\n  tmeout: 1s\n", `line 3: unknown key "tmeout" in datasource`},
+		{"missing url", "global: {}\n", "datasource.url: required"},
+		{"bad url", "datasource: {url: 'ftp://x'}\n", `datasource.url: "ftp://x" is not an absolute http or https URL`},
+		{"bad url password hidden", "datasource: {url: 'ftp://u:hunter2@x'}\n", `datasource.url: "ftp://u:xxxxx@x"`},
+		{"bad duration", "global: {evaluation_interval: 1.5m}\ndatasource: {url: http://a:1}\n", `unknown unit "." in duration "1.5m"`},
+		{"zero interval", "global: {evaluation_interval: 0s}\ndatasource: {url: http://a:1}\n", "global.evaluation_interval: must be greater than 0"},
+		{"bad external label", "global: {external_labels: {'__x': a}}\ndatasource: {url: http://a:1}\n", `invalid label name "__x"`},
+		{"am bad api", "datasource: {url: http://a:1}\nalertmanagers: [{api_version: v1, static_configs: [{targets: ['a:1']}]}]\n", `alertmanagers[0].api_version: "v1" is not supported`},
+		{"am no targets", "datasource: {url: http://a:1}\nalertmanagers: [{}]\n", "alertmanagers[0].static_configs: no targets"},
+		{"am unknown key", "datasource: {url: http://a:1}\nalertmanagers:\n- static_configs: [{targets: ['a:1']}]\n  relabel_configs: []\n", `unknown key "relabel_configs"`},
+		{"http_config both auths", "datasource:\n  url: http://a:1\n  http_config:\n    basic_auth: {username: a, password: b}\n    authorization: {credentials: c}\n", "at most one of basic_auth"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load([]byte(tc.in), "")
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error leaks a password: %q", err)
+			}
+		})
+	}
+}
+
+func TestLoadFileNamesFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "alertd.yml")
+	if err := os.WriteFile(p, []byte("datasource:\n  url: http://a:1\n  bogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := LoadFile(p)
+	if err == nil || !strings.Contains(err.Error(), p+`:3: unknown key "bogus" in datasource`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("datasource: {url: http://a:1}\n"))
+	f.Add([]byte("global: {external_labels: {a: b}}\nalertmanagers: [{static_configs: [{targets: [x]}]}]\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := Load(b, "")
+		if err == nil && c.Datasource.URL == "" {
+			t.Fatal("config without datasource.url accepted")
+		}
+	})
+}
