@@ -1,0 +1,373 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/api"
+	"github.com/alertd/alertd/config"
+	"github.com/alertd/alertd/eval"
+	"github.com/alertd/alertd/eval/datasource"
+	"github.com/alertd/alertd/notify/forward"
+	"github.com/alertd/alertd/rules"
+)
+
+// DefaultWatchInterval is how often the configuration and rule files are
+// checked for changes.
+const DefaultWatchInterval = 5 * time.Second
+
+// Options configure the daemon. ConfigFile is required.
+type Options struct {
+	ConfigFile    string
+	StoragePath   string        // created if missing
+	ListenAddress string        // default ":9095"; "127.0.0.1:0" picks a free port
+	ExternalURL   string        // overrides global.external_url
+	WatchInterval time.Duration // default DefaultWatchInterval; negative disables watching
+	Logger        *slog.Logger
+	Registry      *prometheus.Registry // nil: a new one
+}
+
+// App is the alertd daemon.
+type App struct {
+	o        Options
+	logger   *slog.Logger
+	reg      *prometheus.Registry
+	manager  *eval.Manager
+	fwd      *forward.Forwarder
+	ds       atomic.Pointer[datasource.Client]
+	handler  http.Handler
+	started  chan struct{}
+	addr     atomic.Value // string
+	ready    atomic.Bool
+	reloadMu sync.Mutex
+	cfg      *config.Config
+	digest   [32]byte
+
+	reloadOK   prometheus.Gauge
+	reloadTime prometheus.Gauge
+}
+
+// New loads and validates the configuration and every rule file, and builds
+// the daemon. It starts nothing: an error here names the file and line.
+func New(o Options) (*App, error) {
+	if o.ConfigFile == "" {
+		return nil, errors.New("no configuration file given")
+	}
+	if o.ListenAddress == "" {
+		o.ListenAddress = ":9095"
+	}
+	if o.WatchInterval == 0 {
+		o.WatchInterval = DefaultWatchInterval
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Registry == nil {
+		o.Registry = prometheus.NewRegistry()
+		o.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	a := &App{
+		o:       o,
+		logger:  o.Logger.With("component", "app"),
+		reg:     o.Registry,
+		started: make(chan struct{}),
+		reloadOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "alertd_config_last_reload_successful",
+			Help: "Whether the last configuration reload succeeded.",
+		}),
+		reloadTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "alertd_config_last_reload_success_timestamp_seconds",
+			Help: "Timestamp of the last successful configuration reload.",
+		}),
+	}
+	a.reg.MustRegister(a.reloadOK, a.reloadTime)
+	if o.StoragePath != "" {
+		if err := os.MkdirAll(o.StoragePath, 0o750); err != nil {
+			return nil, fmt.Errorf("storage path: %w", err)
+		}
+	}
+
+	fwd, err := forward.New(forward.Options{Logger: o.Logger.With("component", "forward"), Registerer: a.reg})
+	if err != nil {
+		return nil, err
+	}
+	a.fwd = fwd
+	a.manager = eval.NewManager(eval.ManagerOptions{
+		Query:      a.query,
+		Sink:       fwd,
+		Logger:     o.Logger,
+		Registerer: a.reg,
+	})
+	if err := a.load(); err != nil {
+		return nil, err
+	}
+	a.handler = api.New(api.Options{
+		Rules:    a.manager,
+		Reload:   func(context.Context) error { return a.Reload() },
+		Ready:    a.ready.Load,
+		Gatherer: a.reg,
+		Logger:   o.Logger.With("component", "api"),
+	})
+	return a, nil
+}
+
+func (a *App) query(ctx context.Context, q string, ts time.Time) (datasource.Vector, error) {
+	return a.ds.Load().Query(ctx, q, ts)
+}
+
+// loaded is everything built from the files, before it is swapped in.
+type loaded struct {
+	cfg      *config.Config
+	groups   []*rules.Group
+	settings eval.Settings
+	ds       *datasource.Client
+	targets  []forward.Target
+	digest   [32]byte
+}
+
+func (a *App) build() (*loaded, error) {
+	cfg, err := config.LoadFile(a.o.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	files, err := rules.Files(filepath.Dir(a.o.ConfigFile), cfg.RuleFiles)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", a.o.ConfigFile, err)
+	}
+	groups, err := rules.LoadFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	externalURL, err := a.externalURL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	l := &loaded{
+		cfg:    cfg,
+		groups: groups,
+		settings: eval.Settings{
+			DefaultInterval:    time.Duration(cfg.Global.EvaluationInterval),
+			DefaultQueryOffset: time.Duration(cfg.Global.QueryOffset),
+			ResendDelay:        time.Duration(cfg.Global.ResendDelay),
+			ExternalLabels:     labels.FromMap(cfg.Global.ExternalLabels),
+			ExternalURL:        externalURL,
+		},
+		digest: digest(append([]string{a.o.ConfigFile}, files...)),
+	}
+	l.ds, err = datasource.New(datasource.Options{
+		URL:        cfg.Datasource.URL,
+		Timeout:    time.Duration(cfg.Datasource.Timeout),
+		HTTPConfig: cfg.Datasource.HTTPConfig,
+		Headers:    cfg.Datasource.Headers,
+		Logger:     a.o.Logger.With("component", "datasource"),
+		Registerer: a.reg,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: datasource: %w", a.o.ConfigFile, err)
+	}
+	for _, am := range cfg.Alertmanagers {
+		for _, u := range am.URLs() {
+			l.targets = append(l.targets, forward.Target{URL: u, Timeout: time.Duration(am.Timeout), HTTPConfig: am.HTTPClientConfig})
+		}
+	}
+	return l, nil
+}
+
+// externalURL is the URL alertd is reached at, for generator URLs and
+// templates: the flag, else global.external_url, else derived from the
+// listen address as Prometheus does.
+func (a *App) externalURL(cfg *config.Config) (string, error) {
+	s := a.o.ExternalURL
+	if s == "" {
+		s = cfg.Global.ExternalURL
+	}
+	if s == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			host = "localhost"
+		}
+		_, port, err := net.SplitHostPort(a.o.ListenAddress)
+		if err != nil {
+			return "", fmt.Errorf("listen address %q: %w", a.o.ListenAddress, err)
+		}
+		s = "http://" + net.JoinHostPort(host, port)
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", fmt.Errorf("external URL %q is not an http or https URL", u.Redacted())
+	}
+	return strings.TrimSuffix(u.String(), "/"), nil
+}
+
+// load builds everything and swaps it in; on error nothing changes.
+func (a *App) load() error {
+	l, err := a.build()
+	if err != nil {
+		return err
+	}
+	if err := a.manager.Update(l.settings, l.groups); err != nil {
+		return err
+	}
+	if err := a.fwd.ApplyConfig(l.targets, labels.EmptyLabels()); err != nil {
+		return err // validated by config already; cannot happen in practice
+	}
+	if old := a.ds.Swap(l.ds); old != nil {
+		old.CloseIdleConnections()
+	}
+	a.cfg = l.cfg
+	a.digest = l.digest
+	return nil
+}
+
+// Reload re-reads the configuration and rule files. Everything is validated
+// first; a bad file keeps the running configuration.
+func (a *App) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	if err := a.load(); err != nil {
+		a.reloadOK.Set(0)
+		a.logger.Error("reload failed, the running configuration is kept", "err", err)
+		return err
+	}
+	a.reloadOK.Set(1)
+	a.reloadTime.SetToCurrentTime()
+	a.logger.Info("configuration reloaded", "groups", len(a.manager.Groups()))
+	return nil
+}
+
+// Handler returns the HTTP API.
+func (a *App) Handler() http.Handler { return a.handler }
+
+// Started is closed once Run listens; Addr is then valid.
+func (a *App) Started() <-chan struct{} { return a.started }
+
+// Addr returns the address the API listens on, once started.
+func (a *App) Addr() string {
+	s, _ := a.addr.Load().(string)
+	return s
+}
+
+// Run serves the API, evaluates the rules and forwards alerts until ctx is
+// done, then shuts down in reverse order.
+func (a *App) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", a.o.ListenAddress)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	a.addr.Store(ln.Addr().String())
+	a.reloadOK.Set(1)
+	a.reloadTime.SetToCurrentTime()
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second}
+
+	fwdCtx, stopFwd := context.WithCancel(context.WithoutCancel(ctx))
+	evalCtx, stopEval := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	errc := make(chan error, 3)
+	wg.Add(4)
+	go func() {
+		defer wg.Done()
+		errc <- a.fwd.Run(fwdCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		errc <- a.manager.Run(evalCtx)
+	}()
+	go func() {
+		defer wg.Done()
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errc <- fmt.Errorf("serve: %w", err)
+		}
+	}()
+	go func() {
+		defer wg.Done()
+		a.watch(evalCtx)
+	}()
+	a.ready.Store(true)
+	close(a.started)
+	a.logger.Info("alertd started", "address", ln.Addr().String(), "groups", len(a.manager.Groups()))
+
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	a.ready.Store(false)
+	a.logger.Info("shutting down")
+	// Reverse order: stop evaluating, then deliver what is queued, then
+	// stop serving.
+	stopEval()
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	// The forwarder delivers what is queued, bounded in time, when its
+	// context ends.
+	stopFwd()
+	_ = srv.Shutdown(shutdownCtx)
+	wg.Wait()
+	return runErr
+}
+
+// watch reloads when the configuration file or a rule file changes (or a
+// rule glob matches another set of files).
+func (a *App) watch(ctx context.Context) {
+	if a.o.WatchInterval < 0 {
+		return
+	}
+	t := time.NewTicker(a.o.WatchInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		a.reloadMu.Lock()
+		cfg, last := a.cfg, a.digest
+		a.reloadMu.Unlock()
+		files, err := rules.Files(filepath.Dir(a.o.ConfigFile), cfg.RuleFiles)
+		if err != nil {
+			continue
+		}
+		if d := digest(append([]string{a.o.ConfigFile}, files...)); d != last {
+			a.logger.Info("configuration or rule files changed, reloading")
+			if a.Reload() != nil {
+				// Keep the bad digest so the same bad files are not
+				// reloaded again and again.
+				a.reloadMu.Lock()
+				a.digest = d
+				a.reloadMu.Unlock()
+			}
+		}
+	}
+}
+
+// digest hashes the names and contents of files.
+func digest(files []string) [32]byte {
+	h := sha256.New()
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		h.Write([]byte(f + "\x00" + strconv.Itoa(len(b)) + "\x00"))
+		if err == nil {
+			h.Write(b)
+		}
+	}
+	var out [32]byte
+	copy(out[:], h.Sum(nil))
+	return out
+}

@@ -1,0 +1,150 @@
+package eval
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertd/alertd/eval/datasource"
+	"github.com/alertd/alertd/rules"
+)
+
+// ManagerOptions configure a Manager. The zero value is safe but evaluates
+// nothing useful: Query must be set for rules to succeed.
+type ManagerOptions struct {
+	Query      datasource.QueryFunc // the datasource; called from every group concurrently
+	Sink       Sink                 // nil: alerts are dropped
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer
+}
+
+// Manager runs rule groups, each on its own schedule, and swaps them on
+// reload keeping the state of changed groups.
+type Manager struct {
+	deps *groupDeps
+
+	mu       sync.Mutex
+	ctx      context.Context // set while Run runs
+	groups   map[string]*Group
+	settings Settings
+}
+
+// NewManager returns a manager with no groups. It starts nothing.
+func NewManager(o ManagerOptions) *Manager {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	query := o.Query
+	if query == nil {
+		query = func(context.Context, string, time.Time) (datasource.Vector, error) {
+			return nil, errors.New("no datasource configured")
+		}
+	}
+	m := &Manager{
+		deps:   &groupDeps{query: query, sink: o.Sink, logger: logger.With("component", "eval")},
+		groups: map[string]*Group{},
+	}
+	m.deps.metrics = newMetrics(m)
+	if o.Registerer != nil {
+		o.Registerer.MustRegister(m.deps.metrics)
+	}
+	return m
+}
+
+// Update replaces the rule groups. Every group is built first; on error
+// nothing changes. Unchanged groups keep running untouched; changed groups
+// are restarted on their new slot with the state of their rules copied;
+// removed groups stop.
+func (m *Manager) Update(s Settings, groups []*rules.Group) error {
+	built := make(map[string]*Group, len(groups))
+	var errs []error
+	for _, rg := range groups {
+		g, err := newGroup(rg, s, m.deps)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, dup := built[g.key()]; dup {
+			errs = append(errs, &rules.Error{File: rg.File, Line: rg.Line, Msg: "group " + rg.Name + " is repeated in the same file"})
+			continue
+		}
+		built[g.key()] = g
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	settingsChanged := !m.settings.equal(s)
+	m.settings = s
+	next := make(map[string]*Group, len(built))
+	var start []*Group
+	for k, ng := range built {
+		old, ok := m.groups[k]
+		if ok && !settingsChanged && old.src.Equal(ng.src) {
+			next[k] = old
+			continue
+		}
+		if ok {
+			old.stop()
+			ng.copyState(old)
+		}
+		next[k] = ng
+		start = append(start, ng)
+	}
+	for k, old := range m.groups {
+		if _, ok := next[k]; !ok {
+			old.stop()
+		}
+	}
+	m.groups = next
+	if m.ctx != nil {
+		for _, g := range start {
+			g.start(m.ctx)
+		}
+	}
+	return nil
+}
+
+// Run starts the groups and blocks until ctx is done, then stops them.
+func (m *Manager) Run(ctx context.Context) error {
+	m.mu.Lock()
+	m.ctx = ctx
+	for _, g := range m.groups {
+		g.start(ctx)
+	}
+	m.mu.Unlock()
+	<-ctx.Done()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, g := range m.groups {
+		g.stop()
+	}
+	m.ctx = nil
+	return nil
+}
+
+// Groups returns the groups, sorted by file and name.
+func (m *Manager) Groups() []*Group {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]*Group, 0, len(m.groups))
+	for _, g := range m.groups {
+		out = append(out, g)
+	}
+	slices.SortFunc(out, func(a, b *Group) int {
+		if c := strings.Compare(a.file, b.file); c != 0 {
+			return c
+		}
+		return strings.Compare(a.name, b.name)
+	})
+	return out
+}
