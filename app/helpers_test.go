@@ -1,0 +1,148 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/alertd/alertd/app"
+)
+
+// startAlertd runs an App on a free port with the given alertd.yml and
+// returns its base URL. It stops with the test.
+func startAlertd(t *testing.T, dir, configYAML string) (*app.App, string) {
+	t.Helper()
+	cfg := filepath.Join(dir, "alertd.yml")
+	if err := os.WriteFile(cfg, []byte(configYAML), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	a, err := app.New(app.Options{
+		ConfigFile:    cfg,
+		StoragePath:   filepath.Join(dir, "data"),
+		ListenAddress: "127.0.0.1:0",
+		ExternalURL:   "http://alertd.test:9095",
+		WatchInterval: -1,
+		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("alertd run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("alertd did not stop within 30s")
+		}
+	})
+	select {
+	case <-a.Started():
+	case err := <-done:
+		t.Fatalf("alertd stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("alertd did not start within 10s")
+	}
+	return a, "http://" + a.Addr()
+}
+
+// apiAlert is an alert of /api/v1/alerts, of Prometheus or alertd.
+type apiAlert struct {
+	Labels          map[string]string `json:"labels"`
+	Annotations     map[string]string `json:"annotations"`
+	State           string            `json:"state"`
+	ActiveAt        time.Time         `json:"activeAt"`
+	KeepFiringSince *time.Time        `json:"keepFiringSince"`
+	Value           string            `json:"value"`
+}
+
+type apiRule struct {
+	Name      string     `json:"name"`
+	Type      string     `json:"type"`
+	Health    string     `json:"health"`
+	LastError string     `json:"lastError"`
+	State     string     `json:"state"`
+	Alerts    []apiAlert `json:"alerts"`
+	LastEval  time.Time  `json:"lastEvaluation"`
+}
+
+type apiGroup struct {
+	Name  string    `json:"name"`
+	File  string    `json:"file"`
+	Rules []apiRule `json:"rules"`
+}
+
+func getJSON(ctx context.Context, url string, data any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	env := struct {
+		Status string          `json:"status"`
+		Data   json.RawMessage `json:"data"`
+	}{}
+	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
+		return fmt.Errorf("GET %s: %w", url, err)
+	}
+	if env.Status != "success" {
+		return fmt.Errorf("GET %s: status %q", url, env.Status)
+	}
+	return json.Unmarshal(env.Data, data)
+}
+
+func alerts(ctx context.Context, base string) ([]apiAlert, error) {
+	var d struct {
+		Alerts []apiAlert `json:"alerts"`
+	}
+	err := getJSON(ctx, base+"/api/v1/alerts", &d)
+	return d.Alerts, err
+}
+
+func ruleGroups(ctx context.Context, base string) ([]apiGroup, error) {
+	var d struct {
+		Groups []apiGroup `json:"groups"`
+	}
+	err := getJSON(ctx, base+"/api/v1/rules", &d)
+	return d.Groups, err
+}
+
+// eventually polls fn every 100ms until it returns nil or the timeout
+// passes; it returns the last error.
+func eventually(ctx context.Context, timeout time.Duration, fn func(ctx context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-tick.C:
+		}
+	}
+}
