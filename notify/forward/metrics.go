@@ -1,0 +1,107 @@
+package forward
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+const alertmanagerLabel = "alertmanager"
+
+// metrics mirrors Prometheus's prometheus_notifications_* metrics. Series
+// labelled by Alertmanager carry the target's API endpoint with any userinfo
+// removed, e.g. http://am:9093/api/v2/alerts.
+type metrics struct {
+	sent          *prometheus.CounterVec
+	errors        *prometheus.CounterVec
+	latency       *prometheus.SummaryVec
+	dropped       prometheus.Counter
+	queueLength   prometheus.Gauge
+	queueCapacity prometheus.Gauge
+	discovered    prometheus.Gauge
+}
+
+func newMetrics(r prometheus.Registerer) (*metrics, error) {
+	m := &metrics{
+		sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alertd_notifications_sent_total",
+			Help: "Total number of alerts accepted by an Alertmanager.",
+		}, []string{alertmanagerLabel}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "alertd_notifications_errors_total",
+			Help: "Total number of alerts an Alertmanager did not accept (network error, timeout or non-2xx status).",
+		}, []string{alertmanagerLabel}),
+		latency: prometheus.NewSummaryVec(prometheus.SummaryOpts{
+			Name:       "alertd_notifications_latency_seconds",
+			Help:       "Latency quantiles of successful alert batch posts to an Alertmanager.",
+			Objectives: map[float64]float64{0.5: 0.05, 0.9: 0.01, 0.99: 0.001},
+		}, []string{alertmanagerLabel}),
+		dropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "alertd_notifications_dropped_total",
+			Help: "Total number of alerts dropped: queue overflow, no Alertmanager accepted the batch, or not drained at shutdown.",
+		}),
+		queueLength: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "alertd_notifications_queue_length",
+			Help: "The number of alerts waiting in the queue.",
+		}),
+		queueCapacity: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "alertd_notifications_queue_capacity",
+			Help: "The capacity of the alert queue.",
+		}),
+		discovered: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "alertd_notifications_alertmanagers_discovered",
+			Help: "The number of Alertmanagers alerts are forwarded to.",
+		}),
+	}
+	if r == nil {
+		return m, nil
+	}
+	var err error
+	if m.sent, err = register(r, m.sent); err != nil {
+		return nil, err
+	}
+	if m.errors, err = register(r, m.errors); err != nil {
+		return nil, err
+	}
+	if m.latency, err = register(r, m.latency); err != nil {
+		return nil, err
+	}
+	if m.dropped, err = register(r, m.dropped); err != nil {
+		return nil, err
+	}
+	if m.queueLength, err = register(r, m.queueLength); err != nil {
+		return nil, err
+	}
+	if m.queueCapacity, err = register(r, m.queueCapacity); err != nil {
+		return nil, err
+	}
+	if m.discovered, err = register(r, m.discovered); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// register registers c, or returns the collector already registered under
+// the same descriptor, so that a Forwarder re-created on reload keeps
+// counting on the same series.
+func register[C prometheus.Collector](r prometheus.Registerer, c C) (C, error) {
+	err := r.Register(c)
+	if err == nil {
+		return c, nil
+	}
+	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+		if existing, ok := are.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+	}
+	var zero C
+	return zero, fmt.Errorf("register metrics: %w", err)
+}
+
+// deleteTarget removes the series of an Alertmanager no longer configured.
+func (m *metrics) deleteTarget(name string) {
+	m.sent.DeleteLabelValues(name)
+	m.errors.DeleteLabelValues(name)
+	m.latency.DeleteLabelValues(name)
+}
