@@ -29,7 +29,7 @@ func startAlertd(t *testing.T, dir, configYAML string) (*app.App, string) {
 		ListenAddress: "127.0.0.1:0",
 		ExternalURL:   "http://alertd.test:9095",
 		WatchInterval: -1,
-		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:        slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -171,13 +171,10 @@ func (c *Config) validate() error {
 		}
 	}
 	d := &c.Datasource
-	switch {
-	case d.URL == "":
+	if d.URL == "" {
 		errs = append(errs, errors.New("datasource.url: required"))
-	default:
-		if err := checkURL(d.URL); err != nil {
-			errs = append(errs, fmt.Errorf("datasource.url: %w", err))
-		}
+	} else if err := checkURL(d.URL); err != nil {
+		errs = append(errs, fmt.Errorf("datasource.url: %w", err))
 	}
 	if d.Timeout <= 0 {
 		errs = append(errs, errors.New("datasource.timeout: must be greater than 0"))

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
@@ -86,10 +87,9 @@ const (
 )
 
 type templated struct {
-	name  string
-	text  string
-	tmpl  *templates.Template // nil when the text has no actions
-	other bool                // for labels: set by the group, not the rule
+	name string
+	text string
+	tmpl *templates.Template // nil when the text has no actions
 }
 
 // RuleSettings are the evaluation settings rules take from alertd.yml.
@@ -236,7 +236,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 		r.data.Value = smpl.Value
 
 		r.lb.Reset(smpl.Metric)
-		r.lb.Del(labels.MetricName)
+		r.lb.Del(model.MetricNameLabel)
 		for _, l := range r.labels {
 			v := l.text
 			if l.tmpl != nil {
@@ -272,6 +272,9 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seq++
+	if len(r.active) == 0 && len(r.cands) > 0 {
+		r.active = make(map[uint64]*Alert, len(r.cands))
+	}
 	for i := range r.cands {
 		c := &r.cands[i]
 		if a := c.existing; a != nil {

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"maps"
 	"os"
@@ -147,7 +146,7 @@ func LoadFile(file string) ([]*Group, error) {
 	return Parse(file, b)
 }
 
-var discardLogger = slog.New(slog.NewTextHandler(io.Discard, nil))
+var discardLogger = slog.New(slog.DiscardHandler)
 
 // Parse validates the content of a rule file named file, with Prometheus's
 // rulefmt (current schema, unknown fields are errors).

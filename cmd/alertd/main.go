@@ -42,8 +42,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_, _ = io.WriteString(stderr, "alertd: error: "+err.Error()+", try --help\n")
 		return 2
 	}
-	switch cmd {
-	case run.cmd.FullCommand():
+	if cmd == run.cmd.FullCommand() {
 		return run.run(ctx, stderr)
 	}
 	return 0

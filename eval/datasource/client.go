@@ -280,7 +280,7 @@ func (c *Client) query(ctx context.Context, q string, ts time.Time) (Vector, *re
 	if err != nil {
 		return nil, nil, c.transportError(ctx, err)
 	}
-	defer httpResp.Body.Close()
+	defer func() { _ = httpResp.Body.Close() }()
 	status := httpResp.StatusCode
 	if status < 200 || status > 299 {
 		raw, err := io.ReadAll(io.LimitReader(httpResp.Body, maxErrorBody))

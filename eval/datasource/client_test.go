@@ -564,7 +564,7 @@ func slowHandler(partial string, arrived chan<- struct{}) http.HandlerFunc {
 		if partial != "" {
 			w.WriteHeader(http.StatusOK)
 			_, _ = w.Write([]byte(partial))
-			http.NewResponseController(w).Flush()
+			_ = http.NewResponseController(w).Flush()
 		}
 		if arrived != nil {
 			arrived <- struct{}{}
@@ -708,7 +708,7 @@ func TestRedaction(t *testing.T) {
 		return func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(status)
 			_, pw, _ := r.BasicAuth()
-			fmt.Fprintf(w, format, pw+" "+r.Header.Get("Authorization")+" "+r.Header.Get("X-Api-Key"))
+			_, _ = fmt.Fprintf(w, format, pw+" "+r.Header.Get("Authorization")+" "+r.Header.Get("X-Api-Key"))
 		}
 	}
 	withUser := func(u string) string { return strings.Replace(u, "://", "://alice:"+password+"@", 1) }

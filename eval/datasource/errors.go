@@ -174,7 +174,7 @@ const maxSnippet = 200
 // snippet renders the start of a body for an error message: one line,
 // runs of whitespace and control characters collapsed to a space,
 // invalid UTF-8 replaced, cut to about max bytes with "..." appended.
-func snippet(body []byte, max int) string {
+func snippet(body []byte, maxLen int) string {
 	var b strings.Builder
 	space := false
 	for len(body) > 0 {
@@ -184,7 +184,7 @@ func snippet(body []byte, max int) string {
 			body = body[size:]
 			continue
 		}
-		if b.Len() >= max {
+		if b.Len() >= maxLen {
 			b.WriteString("...")
 			break
 		}

@@ -306,7 +306,7 @@ func (j *jsonReader) readNumber() (float64, error) {
 	j.tmp = j.tmp[:0]
 	for j.fill() {
 		c := j.buf[j.pos]
-		if !('0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E') {
+		if (c < '0' || c > '9') && c != '-' && c != '+' && c != '.' && c != 'e' && c != 'E' {
 			break
 		}
 		j.tmp = append(j.tmp, c)
