@@ -462,13 +462,14 @@ func (r *AlertingRule) setStatus(err error, ts time.Time, d time.Duration) {
 
 // copyState takes over the alerts of a rule of the previous configuration,
 // as Prometheus's Group.CopyState does for rules of the same name and
-// labels.
+// labels. The old rule must not be evaluated any more.
 func (r *AlertingRule) copyState(old *AlertingRule) {
 	old.mu.Lock()
 	defer old.mu.Unlock()
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// As in Prometheus, only the alerts move: health and last error are
+	// those of the new rule, unknown until it is evaluated.
 	r.active = old.active
 	r.seq = old.seq
-	r.health, r.lastError, r.lastEvaluation, r.evalDuration = old.health, old.lastError, old.lastEvaluation, old.evalDuration
 }

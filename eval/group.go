@@ -177,9 +177,12 @@ func (g *Group) run(ctx context.Context) {
 		return
 	case <-wait.C:
 	}
-	g.iterate(ctx, evalTS)
+	// The ticker starts at the slot, before the first evaluation, as in
+	// Prometheus: ticks stay just after each slot even if the first
+	// evaluation is slow.
 	tick := time.NewTicker(g.interval)
 	defer tick.Stop()
+	g.iterate(ctx, evalTS)
 	for {
 		select {
 		case <-ctx.Done():

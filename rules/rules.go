@@ -223,9 +223,10 @@ func dedupe(errs []error) []error {
 }
 
 type groupPos struct {
-	name  string
-	line  int
-	rules []int
+	name      string
+	line      int // of the group's first key
+	rules     []int
+	ruleNames []string
 }
 
 type filePos struct {
@@ -258,11 +259,36 @@ func positions(content []byte) filePos {
 			for _, rn := range rs.Content {
 				fp.addDurations(rn)
 				gp.rules = append(gp.rules, rn.Line)
+				name := ""
+				if n := mapValue(rn, "alert"); n != nil {
+					name = n.Value
+				} else if n := mapValue(rn, "record"); n != nil {
+					name = n.Value
+				}
+				gp.ruleNames = append(gp.ruleNames, name)
 			}
 		}
 		fp.groups = append(fp.groups, gp)
 	}
 	return fp
+}
+
+// where names the group and rule that line belongs to, in rulefmt's words,
+// or nothing for a line outside any rule.
+func (fp *filePos) where(line int) string {
+	for gi := len(fp.groups) - 1; gi >= 0; gi-- {
+		g := fp.groups[gi]
+		if g.line > line {
+			continue
+		}
+		for ri := len(g.rules) - 1; ri >= 0; ri-- {
+			if g.rules[ri] <= line {
+				return fmt.Sprintf("group %q, rule %d, %q: ", g.name, ri+1, g.ruleNames[ri])
+			}
+		}
+		return fmt.Sprintf("group %q: ", g.name)
+	}
+	return ""
 }
 
 func (fp *filePos) addDurations(n *yaml.Node) {
@@ -302,7 +328,7 @@ func locate(file string, err error, pos filePos) []error {
 		for _, s := range te.Errors {
 			if m := yamlLine.FindStringSubmatch(s); m != nil {
 				l, _ := strconv.Atoi(m[1])
-				out = append(out, &Error{File: file, Line: l, Msg: m[2]})
+				out = append(out, &Error{File: file, Line: l, Msg: pos.where(l) + m[2]})
 				continue
 			}
 			out = append(out, &Error{File: file, Msg: strings.TrimSpace(s)})
@@ -317,7 +343,13 @@ func locate(file string, err error, pos filePos) []error {
 		var v any
 		if e2 := yamlv2.Unmarshal(pos.content, &v); e2 != nil {
 			if m2 := yamlLine.FindStringSubmatch(strings.TrimPrefix(e2.Error(), "yaml: ")); m2 != nil {
-				if l2, _ := strconv.Atoi(m2[1]); l2 > l {
+				l2, _ := strconv.Atoi(m2[1])
+				// yaml.v2 names the line before the key it could not
+				// place.
+				if m2[2] == "did not find expected key" && l2 < strings.Count(string(pos.content), "\n") {
+					l2++
+				}
+				if l2 > l {
 					l, m = l2, m2
 				}
 			}

@@ -17,12 +17,12 @@ func TestParseErrors(t *testing.T) {
 		{
 			name:    "yaml syntax",
 			content: "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n   labels: {}\n",
-			want:    []string{"bad.yml:5: did not find expected key"},
+			want:    []string{"bad.yml:6: did not find expected key"},
 		},
 		{
 			name:    "unknown field",
 			content: "groups:\n- name: g\n  rules:\n  - alert: A\n    expr: up\n    annotation: {}\n",
-			want:    []string{"bad.yml:6: field annotation not found"},
+			want:    []string{"bad.yml:6: group \"g\", rule 1, \"A\": field annotation not found"},
 		},
 		{
 			name:    "bad promql",

@@ -1,0 +1,291 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for the daemon's logging goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeConfig writes alertd.yml with the rule file rules.yml into a new
+// directory and returns the paths of both.
+func writeConfig(t *testing.T, config, ruleFile string) (cfgPath, rulesPath string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath = filepath.Join(dir, "alertd.yml")
+	rulesPath = filepath.Join(dir, "rules.yml")
+	writeFile(t, cfgPath, config)
+	writeFile(t, rulesPath, ruleFile)
+	return cfgPath, rulesPath
+}
+
+// goodConfig points at a datasource nobody queries in these tests: the
+// first evaluation is up to one interval away.
+const goodConfig = `global:
+  evaluation_interval: 1m
+datasource:
+  url: http://127.0.0.1:9
+rule_files: [rules.yml]
+`
+
+const goodRules = `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+    for: 5m
+`
+
+func runArgs(cfgPath, listen string) []string {
+	return []string{
+		"run",
+		"--config.file=" + cfgPath,
+		"--storage.path=" + filepath.Join(filepath.Dir(cfgPath), "data"),
+		"--web.listen-address=" + listen,
+	}
+}
+
+// TestRunRefusesBadRuleFiles checks that a bad rule file stops alertd from
+// starting, with exit code 1 and an error naming the file, the line and,
+// where there is one, the group and rule.
+func TestRunRefusesBadRuleFiles(t *testing.T) {
+	tests := []struct {
+		name  string
+		rules string
+		line  int      // the line stderr must name
+		want  []string // further substrings of stderr
+	}{
+		{
+			name: "yaml syntax error",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+    labels: @team
+`,
+			line: 6,
+			want: []string{"cannot start any token"},
+		},
+		{
+			name: "bad promql",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+  - alert: HighLoad
+    expr: sum(rate(node_load1[5m]) > 1
+`,
+			line: 7,
+			want: []string{`group "node"`, `"HighLoad"`, "could not parse expression"},
+		},
+		{
+			name: "bad template",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+  - alert: HighLoad
+    expr: node_load1 > 1
+    annotations:
+      summary: "high load on {{ $labels.instance"
+`,
+			line: 6,
+			want: []string{`group "node"`, `"HighLoad"`, `annotation "summary"`, "unclosed action"},
+		},
+		{
+			name: "duplicate group name",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+- name: disk
+  rules: []
+- name: node
+  rules:
+  - alert: Other
+    expr: up == 0
+`,
+			line: 8,
+			want: []string{`group "node" is repeated`},
+		},
+		{
+			name: "unknown field in a rule",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+    severity: page
+`,
+			line: 6,
+			want: []string{"severity"},
+		},
+		{
+			name: "bad duration",
+			rules: `groups:
+- name: node
+  rules:
+  - alert: InstanceDown
+    expr: up == 0
+    for: 1.5m
+`,
+			line: 6,
+			want: []string{`"1.5m"`},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfgPath, rulesPath := writeConfig(t, goodConfig, tc.rules)
+			var stdout, stderr syncBuffer
+			code := Main(t.Context(), runArgs(cfgPath, "127.0.0.1:0"), &stdout, &stderr)
+			if code != 1 {
+				t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, stderr.String())
+			}
+			got := stderr.String()
+			wantAll := append([]string{fmt.Sprintf("%s:%d:", rulesPath, tc.line)}, tc.want...)
+			for _, w := range wantAll {
+				if !strings.Contains(got, w) {
+					t.Errorf("stderr does not contain %q:\n%s", w, got)
+				}
+			}
+			if strings.Contains(got, "alertd started") {
+				t.Errorf("alertd started with a bad rule file:\n%s", got)
+			}
+		})
+	}
+}
+
+// TestRunRefusesUnknownConfigKey checks that a typo in alertd.yml is not
+// ignored: alertd refuses to start and names the key and its line.
+func TestRunRefusesUnknownConfigKey(t *testing.T) {
+	cfgPath, _ := writeConfig(t, `global:
+  evaluation_interval: 1m
+datasource:
+  url: http://127.0.0.1:9
+  timeot: 10s
+rule_files: [rules.yml]
+`, goodRules)
+	var stdout, stderr syncBuffer
+	code := Main(t.Context(), runArgs(cfgPath, "127.0.0.1:0"), &stdout, &stderr)
+	if code != 1 {
+		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, stderr.String())
+	}
+	for _, w := range []string{cfgPath + ":5:", `"timeot"`, "datasource"} {
+		if !strings.Contains(stderr.String(), w) {
+			t.Errorf("stderr does not contain %q:\n%s", w, stderr.String())
+		}
+	}
+}
+
+// freeAddr returns a local address nothing listens on (for a moment).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	if err := ln.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
+
+// TestRunStartsAndStops runs the daemon on a good configuration until it
+// is ready, then cancels it, as SIGINT or SIGTERM would, and expects exit
+// code 0.
+func TestRunStartsAndStops(t *testing.T) {
+	// A datasource that answers, so that the process is healthy throughout.
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	}))
+	t.Cleanup(prom.Close)
+	cfgPath, _ := writeConfig(t, `global:
+  evaluation_interval: 1m
+datasource:
+  url: `+prom.URL+`
+rule_files: [rules.yml]
+`, goodRules)
+	addr := freeAddr(t)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- Main(ctx, runArgs(cfgPath, addr), &stdout, &stderr) }()
+
+	client := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := client.Get("http://" + addr + "/-/ready")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("alertd exited with %d before it was ready\nstderr:\n%s", code, stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("alertd not ready within 10s (last error %v)\nstderr:\n%s", err, stderr.String())
+		}
+	}
+
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("exit code %d, want 0\nstderr:\n%s", code, stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("alertd did not stop within 20s\nstderr:\n%s", stderr.String())
+	}
+	if _, err := client.Get("http://" + addr + "/-/ready"); err == nil {
+		t.Error("alertd still serves after it returned")
+	}
+	if !strings.Contains(stderr.String(), "alertd started") {
+		t.Errorf("no start log line:\n%s", stderr.String())
+	}
+}
