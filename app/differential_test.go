@@ -2,7 +2,9 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -228,6 +230,11 @@ rule_files: [%q, %q]
 		return nil
 	})
 
+	// The JSON of /api/v1/rules has Prometheus's fields.
+	if diff := cmp.Diff(jsonKeys(t, prom.URL+"/api/v1/rules"), jsonKeys(t, base+"/api/v1/rules")); diff != "" {
+		t.Errorf("/api/v1/rules fields (-prometheus +alertd):\n%s", diff)
+	}
+
 	// Every rule of alertd is healthy.
 	groups, err := ruleGroups(ctx, base)
 	if err != nil {
@@ -323,4 +330,48 @@ func compareAlerts(prom, alertd []apiAlert, tolerance time.Duration) string {
 		}
 	}
 	return ""
+}
+
+// jsonKeys returns the keys of every object in a JSON document, by path
+// (arrays collapsed), e.g. "data.groups[].rules[].alerts[].activeAt".
+func jsonKeys(t *testing.T, url string) []string {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var doc any
+	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if strings.HasSuffix(path, ".labels") || strings.HasSuffix(path, ".annotations") {
+				return // user data, not shape
+			}
+			for k, e := range v {
+				seen[path+"."+k] = true
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for _, e := range v {
+				walk(path+"[]", e)
+			}
+		}
+	}
+	walk("", doc)
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
