@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/alecthomas/kingpin/v2"
 
@@ -18,6 +19,7 @@ type runCmd struct {
 	storagePath *string
 	listen      *string
 	externalURL *string
+	autoReload  *time.Duration
 	log         logFlags
 }
 
@@ -29,13 +31,19 @@ func newRunCmd(ka *kingpin.Application) *runCmd {
 		storagePath: c.Flag("storage.path", "Directory for alertd's state.").Default("data/").String(),
 		listen:      c.Flag("web.listen-address", "Address to serve the API and metrics on.").Default(":9095").String(),
 		externalURL: c.Flag("web.external-url", "The URL alertd is reached at, for generator URLs and templates. Default: global.external_url, else derived from the host name and port.").Default("").String(),
+		autoReload:  c.Flag("config.auto-reload-interval", "How often to check the configuration and rule files for changes and reload them; 0 disables it (SIGHUP and POST /-/reload still work).").Default("5s").Duration(),
 		log:         addLogFlags(c),
 	}
 }
 
 func (r *runCmd) run(ctx context.Context, stderr io.Writer) int {
 	logger := r.log.logger(stderr)
+	watch := *r.autoReload
+	if watch <= 0 {
+		watch = -1 // app: negative disables watching
+	}
 	a, err := app.New(app.Options{
+		WatchInterval: watch,
 		ConfigFile:    *r.configFile,
 		StoragePath:   *r.storagePath,
 		ListenAddress: *r.listen,

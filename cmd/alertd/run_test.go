@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -287,5 +288,80 @@ rule_files: [rules.yml]
 	}
 	if !strings.Contains(stderr.String(), "alertd started") {
 		t.Errorf("no start log line:\n%s", stderr.String())
+	}
+}
+
+// TestRunReloadsOnSIGHUP changes the rule file, sends the process SIGHUP
+// and expects the new rule; file watching is off, so only the signal can
+// have reloaded it.
+func TestRunReloadsOnSIGHUP(t *testing.T) {
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	}))
+	t.Cleanup(prom.Close)
+	cfgPath, rulesPath := writeConfig(t, `datasource:
+  url: `+prom.URL+`
+rule_files: [rules.yml]
+`, goodRules)
+	addr := freeAddr(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, append(runArgs(cfgPath, addr), "--config.auto-reload-interval=0"), &stdout, &stderr)
+	}()
+	client := &http.Client{Timeout: 2 * time.Second}
+	rulesBody := func() string {
+		resp, err := client.Get("http://" + addr + "/api/v1/rules")
+		if err != nil {
+			return ""
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !ok() {
+			select {
+			case code := <-done:
+				t.Fatalf("alertd exited with %d\nstderr:\n%s", code, stderr.String())
+			case <-time.After(20 * time.Millisecond):
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no %s within 10s\nstderr:\n%s", what, stderr.String())
+			}
+		}
+	}
+	waitFor("start", func() bool { return strings.Contains(rulesBody(), "InstanceDown") })
+
+	writeFile(t, rulesPath, goodRules+`  - alert: AddedBySIGHUP
+    expr: up == 2
+`)
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("reload on SIGHUP", func() bool { return strings.Contains(rulesBody(), "AddedBySIGHUP") })
+
+	// A bad file on SIGHUP keeps the running rules.
+	writeFile(t, rulesPath, "groups:\n- name: node\n  rules:\n  - alert: X\n    expr: up ==\n")
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("failed reload logged", func() bool { return strings.Contains(stderr.String(), "reload failed") })
+	if body := rulesBody(); !strings.Contains(body, "AddedBySIGHUP") {
+		t.Errorf("running rules replaced by a bad file: %s", body)
+	}
+	if !strings.Contains(stderr.String(), "rules.yml:5:") {
+		t.Errorf("the failed reload does not name rules.yml:5:\n%s", stderr.String())
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("alertd did not stop")
 	}
 }
