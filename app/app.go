@@ -187,6 +187,9 @@ func (a *App) build() (*loaded, error) {
 			l.targets = append(l.targets, forward.Target{URL: u, Timeout: time.Duration(am.Timeout), HTTPConfig: am.HTTPClientConfig})
 		}
 	}
+	if err := forward.ValidateTargets(l.targets); err != nil {
+		return nil, fmt.Errorf("%s: alertmanagers: %w", a.o.ConfigFile, err)
+	}
 	return l, nil
 }
 
@@ -226,7 +229,8 @@ func (a *App) load() error {
 		return err
 	}
 	if err := a.fwd.ApplyConfig(l.targets, labels.EmptyLabels()); err != nil {
-		return err // validated by config already; cannot happen in practice
+		// Validated in build; only a bug gets here.
+		a.logger.Error("applying alertmanagers failed after validation", "err", err)
 	}
 	if old := a.ds.Swap(l.ds); old != nil {
 		old.CloseIdleConnections()
@@ -280,6 +284,7 @@ func (a *App) Run(ctx context.Context) error {
 	evalCtx, stopEval := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
+	evalDone := make(chan struct{})
 	wg.Add(4)
 	go func() {
 		defer wg.Done()
@@ -287,6 +292,7 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
+		defer close(evalDone)
 		errc <- a.manager.Run(evalCtx)
 	}()
 	go func() {
@@ -313,6 +319,7 @@ func (a *App) Run(ctx context.Context) error {
 	// Reverse order: stop evaluating, then deliver what is queued, then
 	// stop serving.
 	stopEval()
+	<-evalDone
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
 	defer cancel()
 	// The forwarder delivers what is queued, bounded in time, when its

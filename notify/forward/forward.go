@@ -120,9 +120,29 @@ func New(o Options) (*Forwarder, error) {
 	return f, nil
 }
 
+// ValidateTargets reports whether ApplyConfig would accept targets, so a
+// caller can check a whole configuration before applying any of it.
+func ValidateTargets(ts []Target) error {
+	_, err := buildTargets(ts)
+	return err
+}
+
 // newTargets builds targets; it creates their series (at zero, as
 // Prometheus does) only once all are valid.
 func newTargets(ts []Target, m *metrics) ([]*target, error) {
+	out, err := buildTargets(ts)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range out {
+		t.sent = m.sent.WithLabelValues(t.name)
+		t.errors = m.errors.WithLabelValues(t.name)
+		t.latency = m.latency.WithLabelValues(t.name)
+	}
+	return out, nil
+}
+
+func buildTargets(ts []Target) ([]*target, error) {
 	out := make([]*target, 0, len(ts))
 	seen := make(map[string]bool, len(ts))
 	for i, t := range ts {
@@ -135,11 +155,6 @@ func newTargets(ts []Target, m *metrics) ([]*target, error) {
 		}
 		seen[nt.name] = true
 		out = append(out, nt)
-	}
-	for _, t := range out {
-		t.sent = m.sent.WithLabelValues(t.name)
-		t.errors = m.errors.WithLabelValues(t.name)
-		t.latency = m.latency.WithLabelValues(t.name)
 	}
 	return out, nil
 }
