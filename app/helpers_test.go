@@ -34,28 +34,7 @@ func startAlertd(t *testing.T, dir, configYAML string) (*app.App, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("alertd run: %v", err)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("alertd did not stop within 30s")
-		}
-	})
-	select {
-	case <-a.Started():
-	case err := <-done:
-		t.Fatalf("alertd stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("alertd did not start within 10s")
-	}
-	return a, "http://" + a.Addr()
+	return a, app.RunForTest(t, a)
 }
 
 // apiAlert is an alert of /api/v1/alerts, of Prometheus or alertd.

@@ -147,28 +147,7 @@ rule_files: [rules.yml]
 		t.Fatal(err)
 	}
 	d.app = a
-	ctx, cancel := context.WithCancel(context.WithoutCancel(t.Context()))
-	done := make(chan error, 1)
-	go func() { done <- a.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("run: %v", err)
-			}
-		case <-time.After(20 * time.Second):
-			t.Error("alertd did not stop within 20s")
-		}
-	})
-	select {
-	case <-a.Started():
-	case err := <-done:
-		t.Fatalf("alertd stopped: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("alertd did not start within 10s")
-	}
-	d.base = "http://" + a.Addr()
+	d.base = runForTest(t, a)
 	return d
 }
 

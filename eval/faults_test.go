@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +18,7 @@ import (
 	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/eval"
 	"github.com/alertd/alertd/eval/datasource"
+	"github.com/alertd/alertd/internal/testenv"
 	"github.com/alertd/alertd/rules"
 )
 
@@ -124,15 +125,11 @@ const faultRules = `groups:
 // closedURL returns the URL of a port nothing listens on.
 func closedURL(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
+	return "http://127.0.0.1:" + strconv.Itoa(port)
 }
 
 func newClient(t *testing.T, url string, timeout time.Duration) *datasource.Client {

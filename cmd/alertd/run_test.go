@@ -1,39 +1,21 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/alertd/alertd/internal/testenv"
 )
-
-// syncBuffer is a bytes.Buffer safe for the daemon's logging goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func writeFile(t *testing.T, path, content string) {
 	t.Helper()
@@ -175,7 +157,7 @@ func TestRunRefusesBadRuleFiles(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfgPath, rulesPath := writeConfig(t, goodConfig, tc.rules)
-			var stdout, stderr syncBuffer
+			var stdout, stderr testenv.SyncBuffer
 			code := Main(t.Context(), runArgs(cfgPath, "127.0.0.1:0"), &stdout, &stderr)
 			if code != 1 {
 				t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, stderr.String())
@@ -204,7 +186,7 @@ datasource:
   timeot: 10s
 rule_files: [rules.yml]
 `, goodRules)
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	code := Main(t.Context(), runArgs(cfgPath, "127.0.0.1:0"), &stdout, &stderr)
 	if code != 1 {
 		t.Fatalf("exit code %d, want 1\nstderr:\n%s", code, stderr.String())
@@ -219,15 +201,11 @@ rule_files: [rules.yml]
 // freeAddr returns a local address nothing listens on (for a moment).
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testenv.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
+	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
 // TestRunStartsAndStops runs the daemon on a good configuration until it
@@ -250,7 +228,7 @@ rule_files: [rules.yml]
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() { done <- Main(ctx, runArgs(cfgPath, addr), &stdout, &stderr) }()
 
@@ -307,7 +285,7 @@ rule_files: [rules.yml]
 	addr := freeAddr(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, append(runArgs(cfgPath, addr), "--config.auto-reload-interval=0"), &stdout, &stderr)

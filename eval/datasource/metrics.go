@@ -1,10 +1,9 @@
 package datasource
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertd/alertd/internal/promreg"
 )
 
 // metrics are a Client's metrics. Every Client built on the same Registerer
@@ -18,7 +17,7 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
-	duration, err := register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
+	duration, err := promreg.Register(reg, prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    "alertd_datasource_request_duration_seconds",
 		Help:    "Duration of instant queries to the datasource, from sending the request to decoding the response, failures included.",
 		Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120},
@@ -26,14 +25,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, err
 	}
-	requests, err := register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+	requests, err := promreg.Register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "alertd_datasource_requests_total",
 		Help: "Instant queries to the datasource, by result (success or error).",
 	}, []string{"result"}))
 	if err != nil {
 		return nil, err
 	}
-	warnings, err := register(reg, prometheus.NewCounter(prometheus.CounterOpts{
+	warnings, err := promreg.Register(reg, prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "alertd_datasource_warnings_total",
 		Help: "Warnings and infos (PromQL annotations) returned with successful instant queries.",
 	}))
@@ -46,23 +45,4 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		failure:  requests.WithLabelValues("error"),
 		warnings: warnings,
 	}, nil
-}
-
-// register registers c on reg and returns it, or returns the equal
-// collector already registered. A nil reg registers nothing.
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
-	if reg == nil {
-		return c, nil
-	}
-	err := reg.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	var zero C
-	return zero, fmt.Errorf("register datasource metrics: %w", err)
 }

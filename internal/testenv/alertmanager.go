@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
@@ -48,17 +47,10 @@ type AlertmanagerOptions struct {
 // disabled.
 type Alertmanager struct {
 	// URL is the base URL of the web API, http://127.0.0.1:PORT; the v2
-	// API is under URL + "/api/v2".
-	URL string
-	// Dir is the working directory (see AlertmanagerOptions.Dir).
-	Dir string
-	// ConfigFile is the path of alertmanager.yml. A test may rewrite it
-	// and call Reload.
-	ConfigFile string
-
-	proc   *process
-	client *http.Client
-	ownDir bool
+	// API is under URL + "/api/v2". Dir is the working directory (see
+	// AlertmanagerOptions.Dir); ConfigFile is alertmanager.yml, which a test
+	// may rewrite before calling Reload.
+	server
 }
 
 // RunAlertmanager starts bin (an Alertmanager 0.2x; Debian calls it
@@ -71,7 +63,7 @@ func RunAlertmanager(ctx context.Context, bin string, o AlertmanagerOptions) (*A
 	if err != nil {
 		return nil, err
 	}
-	a := &Alertmanager{Dir: dir, ConfigFile: filepath.Join(dir, "alertmanager.yml"), client: newHTTPClient(), ownDir: ownDir}
+	a := &Alertmanager{server{Dir: dir, ConfigFile: filepath.Join(dir, "alertmanager.yml"), client: newHTTPClient(), ownDir: ownDir}}
 	cfg := o.ConfigYAML
 	if cfg == "" {
 		cfg = DefaultAlertmanagerConfig
@@ -122,39 +114,6 @@ func StartAlertmanager(t testing.TB, o AlertmanagerOptions) *Alertmanager {
 	if err != nil {
 		t.Fatalf("start alertmanager: %v", err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("alertmanager output (last %d lines):\n%s", errorLogLines, a.proc.log.lastLines(errorLogLines))
-		}
-		if err := a.Stop(); err != nil {
-			t.Errorf("stop alertmanager: %v", err)
-		}
-	})
+	a.stopWithTest(t, "alertmanager")
 	return a
-}
-
-// Stop sends SIGTERM, waits up to 10s, then kills the process, and removes
-// the directory RunAlertmanager created. It returns nil if Alertmanager
-// exited cleanly. It is safe to call twice.
-func (a *Alertmanager) Stop() error {
-	return errors.Join(a.proc.stop(), a.removeDir())
-}
-
-func (a *Alertmanager) removeDir() error {
-	if !a.ownDir {
-		return nil
-	}
-	if err := os.RemoveAll(a.Dir); err != nil {
-		return fmt.Errorf("remove %s: %w", a.Dir, err)
-	}
-	return nil
-}
-
-// Output returns the last 64 KiB of the process's output.
-func (a *Alertmanager) Output() string { return a.proc.log.String() }
-
-// Reload asks Alertmanager to reload its configuration (POST /-/reload)
-// and returns the error it reports, if any.
-func (a *Alertmanager) Reload(ctx context.Context) error {
-	return postReload(ctx, a.client, a.URL)
 }

@@ -58,17 +58,11 @@ type PrometheusOptions struct {
 
 // Prometheus is a running Prometheus process.
 type Prometheus struct {
-	// URL is the base URL of the web API, http://127.0.0.1:PORT.
-	URL string
-	// Dir is the working directory (see PrometheusOptions.Dir).
-	Dir string
-	// ConfigFile is the path of the generated prometheus.yml. A test may
-	// rewrite it and call Reload.
-	ConfigFile string
-
-	proc   *process
-	client *http.Client
-	ownDir bool
+	// URL is the base URL of the web API, http://127.0.0.1:PORT. Dir is the
+	// working directory (see PrometheusOptions.Dir); ConfigFile is the
+	// generated prometheus.yml, which a test may rewrite before calling
+	// Reload.
+	server
 }
 
 // promConfig is the subset of prometheus.yml that testenv writes.
@@ -165,7 +159,7 @@ func RunPrometheus(ctx context.Context, bin string, o PrometheusOptions) (*Prome
 	if err != nil {
 		return nil, err
 	}
-	p := &Prometheus{Dir: dir, ConfigFile: filepath.Join(dir, "prometheus.yml"), client: newHTTPClient(), ownDir: ownDir}
+	p := &Prometheus{server{Dir: dir, ConfigFile: filepath.Join(dir, "prometheus.yml"), client: newHTTPClient(), ownDir: ownDir}}
 	cfg, err := prometheusConfig(o)
 	if err == nil {
 		err = os.WriteFile(p.ConfigFile, cfg, 0o644)
@@ -212,41 +206,8 @@ func StartPrometheus(t testing.TB, o PrometheusOptions) *Prometheus {
 	if err != nil {
 		t.Fatalf("start prometheus: %v", err)
 	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("prometheus output (last %d lines):\n%s", errorLogLines, p.proc.log.lastLines(errorLogLines))
-		}
-		if err := p.Stop(); err != nil {
-			t.Errorf("stop prometheus: %v", err)
-		}
-	})
+	p.stopWithTest(t, "prometheus")
 	return p
-}
-
-// Stop sends SIGTERM, waits up to 10s, then kills the process, and removes
-// the directory RunPrometheus created. It returns nil if Prometheus exited
-// cleanly. It is safe to call twice.
-func (p *Prometheus) Stop() error {
-	return errors.Join(p.proc.stop(), p.removeDir())
-}
-
-func (p *Prometheus) removeDir() error {
-	if !p.ownDir {
-		return nil
-	}
-	if err := os.RemoveAll(p.Dir); err != nil {
-		return fmt.Errorf("remove %s: %w", p.Dir, err)
-	}
-	return nil
-}
-
-// Output returns the last 64 KiB of the process's output.
-func (p *Prometheus) Output() string { return p.proc.log.String() }
-
-// Reload asks Prometheus to reload its configuration and rule files
-// (POST /-/reload) and returns the error it reports, if any.
-func (p *Prometheus) Reload(ctx context.Context) error {
-	return postReload(ctx, p.client, p.URL)
 }
 
 // postReload calls POST base/-/reload.

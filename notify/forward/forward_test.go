@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
+	"github.com/alertd/alertd/internal/testenv"
 )
 
 // waitTimeout bounds every wait for something the forwarder does.
@@ -803,24 +804,6 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the concurrent writes of sends.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSecretsNotLogged(t *testing.T) {
 	const user, password = "someuser", "hunter2SECRET"
 	failing := newFakeAM(t, status(http.StatusInternalServerError))
@@ -835,7 +818,7 @@ func TestSecretsNotLogged(t *testing.T) {
 	withSecret := func(base string) string {
 		return strings.Replace(base, "http://", "http://"+user+":"+password+"@", 1)
 	}
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	reg := prometheus.NewRegistry()
 	f := newForwarder(t, Options{
 		Targets: []Target{

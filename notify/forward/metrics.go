@@ -1,10 +1,9 @@
 package forward
 
 import (
-	"errors"
-	"fmt"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/alertd/alertd/internal/promreg"
 )
 
 const alertmanagerLabel = "alertmanager"
@@ -58,45 +57,28 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 		return m, nil
 	}
 	var err error
-	if m.sent, err = register(r, m.sent); err != nil {
+	if m.sent, err = promreg.Register(r, m.sent); err != nil {
 		return nil, err
 	}
-	if m.errors, err = register(r, m.errors); err != nil {
+	if m.errors, err = promreg.Register(r, m.errors); err != nil {
 		return nil, err
 	}
-	if m.latency, err = register(r, m.latency); err != nil {
+	if m.latency, err = promreg.Register(r, m.latency); err != nil {
 		return nil, err
 	}
-	if m.dropped, err = register(r, m.dropped); err != nil {
+	if m.dropped, err = promreg.Register(r, m.dropped); err != nil {
 		return nil, err
 	}
-	if m.queueLength, err = register(r, m.queueLength); err != nil {
+	if m.queueLength, err = promreg.Register(r, m.queueLength); err != nil {
 		return nil, err
 	}
-	if m.queueCapacity, err = register(r, m.queueCapacity); err != nil {
+	if m.queueCapacity, err = promreg.Register(r, m.queueCapacity); err != nil {
 		return nil, err
 	}
-	if m.discovered, err = register(r, m.discovered); err != nil {
+	if m.discovered, err = promreg.Register(r, m.discovered); err != nil {
 		return nil, err
 	}
 	return m, nil
-}
-
-// register registers c, or returns the collector already registered under
-// the same descriptor, so that a Forwarder re-created on reload keeps
-// counting on the same series.
-func register[C prometheus.Collector](r prometheus.Registerer, c C) (C, error) {
-	err := r.Register(c)
-	if err == nil {
-		return c, nil
-	}
-	if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-		if existing, ok := are.ExistingCollector.(C); ok {
-			return existing, nil
-		}
-	}
-	var zero C
-	return zero, fmt.Errorf("register metrics: %w", err)
 }
 
 // deleteTarget removes the series of an Alertmanager no longer configured.
