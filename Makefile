@@ -32,7 +32,7 @@ FIND_GO_FILES := find . -name '*.go' -not -path './.git/*' -not -path './bin/*' 
 build:
 	$(GO) build -o bin/alertd ./cmd/alertd
 
-test:
+test: deps
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) $(TEST_FLAGS) $(PKGS)
 
 lint: golangci-lint
@@ -72,7 +72,7 @@ fuzz:
 	done; \
 	if [ "$$found" = 0 ]; then echo "no fuzz targets found"; fi
 
-demo:
+demo: deps
 	bash scripts/demo.sh
 
 # Installs the Debian packages of the real components if any binary is

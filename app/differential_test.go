@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -235,6 +236,22 @@ rule_files: [%q, %q]
 		t.Errorf("/api/v1/rules fields (-prometheus +alertd):\n%s", diff)
 	}
 
+	// /metrics has the evaluation figures per group, the alerts by state
+	// and the datasource latency.
+	metrics := httpGet(t, base+"/metrics")
+	for _, want := range []string{
+		`alertd_rule_group_last_duration_seconds{rule_group="` + rulesFile + `;diff"}`,
+		`alertd_rule_evaluation_failures_total{rule_group="` + rulesFile + `;diff"} 0`,
+		`alertd_rule_group_iterations_missed_total{rule_group="` + rulesFile + `;diff"}`,
+		`alertd_alerts{state="firing"} 4`,
+		`alertd_alerts{state="pending"} 0`,
+		`alertd_datasource_request_duration_seconds_count`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
 	// Every rule of alertd is healthy.
 	groups, err := ruleGroups(ctx, base)
 	if err != nil {
@@ -332,9 +349,7 @@ func compareAlerts(prom, alertd []apiAlert, tolerance time.Duration) string {
 	return ""
 }
 
-// jsonKeys returns the keys of every object in a JSON document, by path
-// (arrays collapsed), e.g. "data.groups[].rules[].alerts[].activeAt".
-func jsonKeys(t *testing.T, url string) []string {
+func httpGet(t *testing.T, url string) string {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
 	if err != nil {
@@ -345,8 +360,19 @@ func jsonKeys(t *testing.T, url string) []string {
 		t.Fatal(err)
 	}
 	defer func() { _ = resp.Body.Close() }()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// jsonKeys returns the keys of every object in a JSON document, by path
+// (arrays collapsed), e.g. "data.groups[].rules[].alerts[].activeAt".
+func jsonKeys(t *testing.T, url string) []string {
+	t.Helper()
 	var doc any
-	if err := json.NewDecoder(resp.Body).Decode(&doc); err != nil {
+	if err := json.Unmarshal([]byte(httpGet(t, url)), &doc); err != nil {
 		t.Fatal(err)
 	}
 	seen := map[string]bool{}
