@@ -208,16 +208,36 @@ func freeAddr(t *testing.T) string {
 	return "127.0.0.1:" + strconv.Itoa(port)
 }
 
-// TestRunStartsAndStops runs the daemon on a good configuration until it
-// is ready, then cancels it, as SIGINT or SIGTERM would, and expects exit
-// code 0.
-func TestRunStartsAndStops(t *testing.T) {
-	// A datasource that answers, so that the process is healthy throughout.
+// emptyDatasource is a Prometheus API that answers every query with an
+// empty vector, so that the daemon is healthy throughout.
+func emptyDatasource(t *testing.T) *httptest.Server {
+	t.Helper()
 	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
 	}))
 	t.Cleanup(prom.Close)
+	return prom
+}
+
+// startMain runs Main with args in a goroutine. Its exit code arrives on
+// done; cancel stops it as SIGTERM would.
+func startMain(t *testing.T, args []string) (done <-chan int, stderr *testenv.SyncBuffer, cancel context.CancelFunc) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	t.Cleanup(cancel)
+	var stdout testenv.SyncBuffer
+	stderr = &testenv.SyncBuffer{}
+	codes := make(chan int, 1)
+	go func() { codes <- Main(ctx, args, &stdout, stderr) }()
+	return codes, stderr, cancel
+}
+
+// TestRunStartsAndStops runs the daemon on a good configuration until it
+// is ready, then cancels it, as SIGINT or SIGTERM would, and expects exit
+// code 0.
+func TestRunStartsAndStops(t *testing.T) {
+	prom := emptyDatasource(t)
 	cfgPath, _ := writeConfig(t, `global:
   evaluation_interval: 1m
 datasource:
@@ -226,11 +246,7 @@ rule_files: [rules.yml]
 `, goodRules)
 	addr := freeAddr(t)
 
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr testenv.SyncBuffer
-	done := make(chan int, 1)
-	go func() { done <- Main(ctx, runArgs(cfgPath, addr), &stdout, &stderr) }()
+	done, stderr, cancel := startMain(t, runArgs(cfgPath, addr))
 
 	client := &http.Client{Timeout: 2 * time.Second}
 	deadline := time.Now().Add(10 * time.Second)
@@ -273,23 +289,13 @@ rule_files: [rules.yml]
 // and expects the new rule; file watching is off, so only the signal can
 // have reloaded it.
 func TestRunReloadsOnSIGHUP(t *testing.T) {
-	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = io.WriteString(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
-	}))
-	t.Cleanup(prom.Close)
+	prom := emptyDatasource(t)
 	cfgPath, rulesPath := writeConfig(t, `datasource:
   url: `+prom.URL+`
 rule_files: [rules.yml]
 `, goodRules)
 	addr := freeAddr(t)
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	var stdout, stderr testenv.SyncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Main(ctx, append(runArgs(cfgPath, addr), "--config.auto-reload-interval=0"), &stdout, &stderr)
-	}()
+	done, stderr, cancel := startMain(t, append(runArgs(cfgPath, addr), "--config.auto-reload-interval=0"))
 	client := &http.Client{Timeout: 2 * time.Second}
 	rulesBody := func() string {
 		resp, err := client.Get("http://" + addr + "/api/v1/rules")
