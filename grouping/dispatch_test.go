@@ -1,0 +1,290 @@
+package grouping
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/alert"
+)
+
+type flushRecord struct {
+	At     time.Duration // since the test start
+	Key    string
+	Alerts string // labels; "(resolved)" after resolved ones
+}
+
+type recorder struct {
+	start time.Time
+	mu    sync.Mutex
+	got   []flushRecord
+	fail  func(n *alert.Notification) error
+	delay time.Duration
+}
+
+func (r *recorder) Notify(ctx context.Context, n *alert.Notification) error {
+	var parts []string
+	for _, a := range n.Alerts {
+		s := a.Labels.String()
+		if !a.EndsAt.IsZero() {
+			s += "(resolved)"
+		}
+		parts = append(parts, s)
+	}
+	r.mu.Lock()
+	r.got = append(r.got, flushRecord{At: n.Now.Sub(r.start), Key: n.GroupKey, Alerts: strings.Join(parts, " ")})
+	fail := r.fail
+	r.mu.Unlock()
+	if r.delay > 0 {
+		select {
+		case <-time.After(r.delay):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if fail != nil {
+		return fail(n)
+	}
+	return nil
+}
+
+func (r *recorder) records() []flushRecord {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]flushRecord(nil), r.got...)
+}
+
+func newTestDispatcher(t *testing.T, routeYAML string, rec *recorder) *Dispatcher {
+	t.Helper()
+	cfg, err := amconfig.Load(routeYAML)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewDispatcher(DispatcherOptions{Route: NewRoute(cfg.Route, nil), Notifier: rec})
+}
+
+func firing(ls labels.Labels, startsAt time.Time) *alert.Alert {
+	return &alert.Alert{Labels: ls, StartsAt: startsAt, EndsAt: startsAt.Add(time.Hour), UpdatedAt: startsAt}
+}
+
+const simpleRoute = `
+route:
+  receiver: r
+  group_by: [alertname]
+  group_wait: 30s
+  group_interval: 5m
+  repeat_interval: 4h
+receivers: [{name: r}]
+`
+
+func TestDispatcherTimers(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{start: start}
+		d := newTestDispatcher(t, simpleRoute, rec)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+
+		a := labels.FromStrings("alertname", "A", "instance", "1")
+		d.Put(firing(a, start))
+		time.Sleep(10 * time.Second)
+		// A second alert of the group between ticks waits for the tick.
+		b := labels.FromStrings("alertname", "A", "instance", "2")
+		d.Put(firing(b, time.Now()))
+		time.Sleep(6 * time.Minute)
+		// a resolves; the next tick carries it as resolved, then it is gone.
+		resolved := firing(a, start)
+		resolved.EndsAt = time.Now()
+		resolved.UpdatedAt = time.Now()
+		d.Put(resolved)
+		time.Sleep(10 * time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+
+		key := `{}:{alertname="A"}`
+		want := []flushRecord{
+			{30 * time.Second, key, `{alertname="A", instance="1"} {alertname="A", instance="2"}`},
+			{330 * time.Second, key, `{alertname="A", instance="1"} {alertname="A", instance="2"}`},
+			{630 * time.Second, key, `{alertname="A", instance="1"}(resolved) {alertname="A", instance="2"}`},
+			{930 * time.Second, key, `{alertname="A", instance="2"}`},
+		}
+		if diff := cmp.Diff(want, rec.records()); diff != "" {
+			t.Errorf("flushes (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestDispatcherOldAlertFlushesAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{start: start}
+		d := newTestDispatcher(t, simpleRoute, rec)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		d.Put(firing(labels.FromStrings("alertname", "Old"), start.Add(-time.Hour)))
+		time.Sleep(time.Second)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		if got := rec.records(); len(got) != 1 || got[0].At != 0 {
+			t.Errorf("flushes: %+v, want one at once", got)
+		}
+	})
+}
+
+func TestDispatcherKeepsResolvedUntilSuccess(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		fails := 1
+		rec := &recorder{start: start}
+		rec.fail = func(*alert.Notification) error {
+			if fails > 0 {
+				fails--
+				return errors.New("receiver down")
+			}
+			return nil
+		}
+		d := newTestDispatcher(t, simpleRoute, rec)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		a := firing(labels.FromStrings("alertname", "A"), start)
+		a.EndsAt = start.Add(time.Second) // resolves before the first flush
+		d.Put(a)
+		time.Sleep(11 * time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		got := rec.records()
+		// The failed flush keeps the resolved alert; the next one succeeds
+		// and the group, now empty, is gone.
+		if len(got) != 2 || got[0].At != 30*time.Second || got[1].At != 330*time.Second || !strings.Contains(got[1].Alerts, "(resolved)") {
+			t.Errorf("flushes: %+v", got)
+		}
+		if gs := d.Groups(); len(gs) != 0 {
+			t.Errorf("groups left: %+v", gs)
+		}
+	})
+}
+
+func TestDispatcherSlowFlushDoesNotOverlap(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{start: start, delay: 7 * time.Minute}
+		d := newTestDispatcher(t, simpleRoute, rec)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		d.Put(firing(labels.FromStrings("alertname", "A"), start))
+		time.Sleep(20 * time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		var ats []time.Duration
+		for _, r := range rec.records() {
+			ats = append(ats, r.At)
+		}
+		// Ticks at 0:30 and 5:30; the first flush lasts until its 5m
+		// deadline (max(group_interval, 10s)), so the due tick runs right
+		// after it, at 5:30; then every 5m from the scheduler's cadence.
+		if len(ats) < 3 || ats[0] != 30*time.Second {
+			t.Errorf("flush times: %v", ats)
+		}
+		for i := 1; i < len(ats); i++ {
+			if ats[i] <= ats[i-1] {
+				t.Errorf("flushes overlap or go back: %v", ats)
+			}
+		}
+	})
+}
+
+func TestDispatcherRoutesAndGroups(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{start: start}
+		d := newTestDispatcher(t, routingConfig, rec)
+		ls := labels.FromStrings("alertname", "A", "team", "db", "severity", "page", "env", "prod", "cluster", "c1", "instance", "y")
+		d.Put(firing(ls, start))
+		if got := d.Receivers(ls); fmt.Sprint(got) != "[db-prod db-all]" {
+			t.Errorf("receivers: %v", got)
+		}
+		gs := d.Groups()
+		if len(gs) != 2 {
+			t.Fatalf("groups: %+v", gs)
+		}
+		keys := []string{gs[0].Key, gs[1].Key}
+		want := []string{
+			`{}/{team="db"}:{alertname="A"}`,
+			`{}/{severity=~"page|critical",team="db"}/{env="prod"}:{alertname="A", cluster="c1"}`,
+		}
+		if diff := cmp.Diff(want, keys); diff != "" {
+			t.Errorf("group keys (-want +got):\n%s", diff)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		time.Sleep(time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		// db-prod's group_wait is 10s, db-all's the inherited 30s.
+		got := rec.records()
+		if len(got) != 2 || got[0].At != 10*time.Second || got[1].At != 30*time.Second {
+			t.Errorf("flushes: %+v", got)
+		}
+	})
+}
+
+func TestCompareAlertsIsAlertmanagersOrder(t *testing.T) {
+	mk := func(kv ...string) *alert.Alert { return &alert.Alert{Labels: labels.FromStrings(kv...)} }
+	as := []*alert.Alert{
+		mk("alertname", "Z"),
+		mk("alertname", "A", "instance", "b", "job", "x"),
+		mk("alertname", "A", "instance", "a", "job", "x"),
+		mk("alertname", "A", "job", "a"),
+		mk("alertname", "A", "instance", "a"),
+		mk("a", "1", "b", "2"),
+	}
+	want := []string{
+		`{alertname="A", job="a"}`,
+		`{alertname="A", instance="a", job="x"}`,
+		`{alertname="A", instance="b", job="x"}`,
+		`{alertname="A", instance="a"}`,
+		`{alertname="Z"}`,
+		`{a="1", b="2"}`,
+	}
+	sorted := append([]*alert.Alert(nil), as...)
+	slicesSort(sorted)
+	var got []string
+	for _, a := range sorted {
+		got = append(got, a.Labels.String())
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("order (-want +got):\n%s", diff)
+	}
+}
+
+func slicesSort(as []*alert.Alert) {
+	for i := 1; i < len(as); i++ {
+		for j := i; j > 0 && compareAlerts(as[j], as[j-1]) < 0; j-- {
+			as[j], as[j-1] = as[j-1], as[j]
+		}
+	}
+}
