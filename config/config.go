@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
 	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/common/model"
 	"go.yaml.in/yaml/v2"
@@ -31,6 +32,21 @@ type Config struct {
 	RuleFiles     []string              `yaml:"rule_files,omitempty"`
 	Alertmanagers []*AlertmanagerConfig `yaml:"alertmanagers,omitempty"`
 
+	// Alertmanager's keys: read here only so that they are not unknown;
+	// Alertmanager's own loader reads them into Alertmanager.
+	Route             any `yaml:"route,omitempty"`
+	Receivers         any `yaml:"receivers,omitempty"`
+	InhibitRules      any `yaml:"inhibit_rules,omitempty"`
+	Templates         any `yaml:"templates,omitempty"`
+	TimeIntervals     any `yaml:"time_intervals,omitempty"`
+	MuteTimeIntervals any `yaml:"mute_time_intervals,omitempty"`
+
+	// Alertmanager is the routing half of the file (route, receivers,
+	// inhibit_rules, time intervals, templates and Alertmanager's global
+	// keys), loaded and validated by Alertmanager's config package; nil when
+	// the file has no routing.
+	Alertmanager *amconfig.Config `yaml:"-"`
+
 	// File is the path the configuration was loaded from; relative rule
 	// file patterns are taken relative to its directory.
 	File string `yaml:"-"`
@@ -43,6 +59,10 @@ type GlobalConfig struct {
 	ResendDelay        model.Duration    `yaml:"resend_delay"`
 	ExternalURL        string            `yaml:"external_url,omitempty"`
 	ExternalLabels     map[string]string `yaml:"external_labels,omitempty"`
+
+	// Alertmanager's global keys (resolve_timeout, smtp_*, http_config, …),
+	// checked by Alertmanager's loader.
+	AlertmanagerKeys map[string]any `yaml:",inline"`
 }
 
 // DatasourceConfig is the remote Prometheus-compatible query API.
@@ -136,6 +156,11 @@ func Load(b []byte, dir string) (*Config, error) {
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return nil, yamlError(err)
 	}
+	am, err := loadAlertmanager(b, dir)
+	if err != nil {
+		return nil, err
+	}
+	c.Alertmanager = am
 	if dir != "" {
 		c.Datasource.HTTPConfig.SetDirectory(dir)
 		for _, am := range c.Alertmanagers {
@@ -238,9 +263,22 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// String returns the configuration as YAML with secrets hidden.
+// AlertmanagerString returns the routing half in Alertmanager's syntax,
+// with secrets hidden, as Alertmanager's /api/v2/status shows it; "" when
+// there is no routing.
+func (c *Config) AlertmanagerString() string {
+	if c.Alertmanager == nil {
+		return ""
+	}
+	return c.Alertmanager.String()
+}
+
+// String returns alertd's own keys as YAML with secrets hidden.
 func (c *Config) String() string {
-	b, err := yaml.Marshal(c)
+	own := *c
+	own.Route, own.Receivers, own.InhibitRules, own.Templates, own.TimeIntervals, own.MuteTimeIntervals = nil, nil, nil, nil, nil, nil
+	own.Global.AlertmanagerKeys = nil
+	b, err := yaml.Marshal(&own)
 	if err != nil {
 		return fmt.Sprintf("<error creating config string: %s>", err)
 	}

@@ -57,8 +57,9 @@ func TestLoadErrors(t *testing.T) {
 	tests := []struct {
 		name, in, want string
 	}{
-		{"unknown top key", "datasource: {url: http://a:1}\nroute: {}\n", `line 2: unknown key "route" in the top level`},
-		{"unknown global key", "global:\n  evaluation_interval: 1m\n  scrape_interval: 1m\ndatasource: {url: http://a:1}\n", `line 3: unknown key "scrape_interval" in global`},
+		{"unknown top key", "datasource: {url: http://a:1}\nscrape_configs: []\n", `line 2: unknown key "scrape_configs" in the top level`},
+		{"route without receiver", "datasource: {url: http://a:1}\nroute: {}\n", "root route must specify a default receiver"},
+		{"unknown global key", "global:\n  evaluation_interval: 1m\n  scrape_interval: 1m\ndatasource: {url: http://a:1}\n", `line 3: unknown key "scrape_interval"`},
 		{"unknown datasource key", "datasource:\n  url: http://a:1\n  tmeout: 1s\n", `line 3: unknown key "tmeout" in datasource`},
 		{"missing url", "global: {}\n", "datasource.url: required"},
 		{"bad url", "datasource: {url: 'ftp://x'}\n", `datasource.url: "ftp://x" is not an absolute http or https URL`},
@@ -107,4 +108,85 @@ func FuzzLoad(f *testing.F) {
 			t.Fatal("config without datasource.url accepted")
 		}
 	})
+}
+
+// An existing alertmanager.yml plus datasource and rule_files is a valid
+// alertd.yml; Alertmanager's loader validates the routing half, and its
+// errors keep the line numbers of alertd.yml.
+func TestAlertmanagerHalf(t *testing.T) {
+	in := `global:
+  evaluation_interval: 15s
+  resolve_timeout: 2m
+  external_labels:
+    region: eu-1
+  http_config:
+    follow_redirects: true
+datasource:
+  url: http://prometheus:9090
+rule_files: [rules/*.yml]
+route:
+  receiver: team
+  group_by: [alertname, cluster]
+  routes:
+  - matchers: ['severity="page"']
+    receiver: pager
+    continue: true
+receivers:
+- name: team
+  webhook_configs: [{url: "http://hooks.example.org/secret-token"}]
+- name: pager
+inhibit_rules:
+- source_matchers: [severity="critical"]
+  target_matchers: [severity="warning"]
+  equal: [alertname]
+time_intervals:
+- name: weekends
+  time_intervals: [{weekdays: [saturday, sunday]}]
+`
+	c, err := Load([]byte(in), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	am := c.Alertmanager
+	if am == nil || am.Route.Receiver != "team" || len(am.Route.Routes) != 1 || len(am.Receivers) != 2 || len(am.InhibitRules) != 1 || len(am.TimeIntervals) != 1 {
+		t.Fatalf("alertmanager half: %+v", am)
+	}
+	if time.Duration(am.Global.ResolveTimeout) != 2*time.Minute {
+		t.Errorf("resolve_timeout %v", am.Global.ResolveTimeout)
+	}
+	if time.Duration(c.Global.EvaluationInterval) != 15*time.Second || c.Global.ExternalLabels["region"] != "eu-1" {
+		t.Errorf("alertd's global: %+v", c.Global)
+	}
+	s := c.AlertmanagerString()
+	if strings.Contains(s, "secret-token") || !strings.Contains(s, "receiver: team") {
+		t.Errorf("AlertmanagerString leaks or lacks the route:\n%s", s)
+	}
+	if strings.Contains(c.String(), "receivers") {
+		t.Errorf("String() has Alertmanager's keys:\n%s", c.String())
+	}
+
+	noRouting, err := Load([]byte("datasource: {url: http://a:1}\nglobal: {evaluation_interval: 1m}\n"), "")
+	if err != nil || noRouting.Alertmanager != nil {
+		t.Errorf("a file without routing: %v %+v", err, noRouting.Alertmanager)
+	}
+}
+
+func TestAlertmanagerHalfErrors(t *testing.T) {
+	base := "datasource:\n  url: http://a:1\nroute:\n  receiver: r\n"
+	tests := []struct{ name, in, want string }{
+		{"bad matcher regex", base + "  routes:\n  - matchers: ['a=~\"(\"']\n    receiver: r\nreceivers: [{name: r}]\n", "missing closing )"},
+		{"unknown receiver", base + "  routes:\n  - receiver: nobody\nreceivers: [{name: r}]\n", `undefined receiver "nobody"`},
+		{"unknown route key", base + "  group_wiat: 1s\nreceivers: [{name: r}]\n", `line 5: unknown key "group_wiat"`},
+		{"bad inhibit regex", base + "receivers: [{name: r}]\ninhibit_rules: [{source_match_re: {a: '('}}]\n", "error parsing regexp"},
+		{"unknown time interval", base + "  mute_time_intervals: [x]\nreceivers: [{name: r}]\n", "root route must not have any mute time intervals"},
+		{"flow global mixing", "global: {evaluation_interval: 1m, resolve_timeout: 1m}\n" + base + "receivers: [{name: r}]\n", "write global in block style"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load([]byte(tc.in), "")
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
 }
