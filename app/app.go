@@ -128,8 +128,14 @@ func New(o Options) (*App, error) {
 	return a, nil
 }
 
+var errNoDatasource = errors.New("no datasource configured")
+
 func (a *App) query(ctx context.Context, q string, ts time.Time) (datasource.Vector, error) {
-	return a.ds.Load().Query(ctx, q, ts)
+	ds := a.ds.Load()
+	if ds == nil {
+		return nil, errNoDatasource
+	}
+	return ds.Query(ctx, q, ts)
 }
 
 // loaded is everything built from the files, before it is swapped in.
@@ -171,16 +177,18 @@ func (a *App) build() (*loaded, error) {
 		},
 		digest: digest(append([]string{a.o.ConfigFile}, files...)),
 	}
-	l.ds, err = datasource.New(datasource.Options{
-		URL:        cfg.Datasource.URL,
-		Timeout:    time.Duration(cfg.Datasource.Timeout),
-		HTTPConfig: cfg.Datasource.HTTPConfig,
-		Headers:    cfg.Datasource.Headers,
-		Logger:     a.o.Logger.With("component", "datasource"),
-		Registerer: a.reg,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("%s: datasource: %w", a.o.ConfigFile, err)
+	if cfg.Datasource.URL != "" {
+		l.ds, err = datasource.New(datasource.Options{
+			URL:        cfg.Datasource.URL,
+			Timeout:    time.Duration(cfg.Datasource.Timeout),
+			HTTPConfig: cfg.Datasource.HTTPConfig,
+			Headers:    cfg.Datasource.Headers,
+			Logger:     a.o.Logger.With("component", "datasource"),
+			Registerer: a.reg,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("%s: datasource: %w", a.o.ConfigFile, err)
+		}
 	}
 	for _, am := range cfg.Alertmanagers {
 		for _, u := range am.URLs() {

@@ -196,10 +196,16 @@ func (c *Config) validate() error {
 		}
 	}
 	d := &c.Datasource
-	if d.URL == "" {
-		errs = append(errs, errors.New("datasource.url: required"))
-	} else if err := checkURL(d.URL); err != nil {
-		errs = append(errs, fmt.Errorf("datasource.url: %w", err))
+	switch {
+	case d.URL == "" && len(c.RuleFiles) > 0:
+		errs = append(errs, errors.New("datasource.url: required to evaluate rule_files"))
+	case d.URL == "" && c.Alertmanager == nil:
+		errs = append(errs, errors.New("datasource.url: required (or a route, to run as an Alertmanager only)"))
+	case d.URL == "":
+	default:
+		if err := checkURL(d.URL); err != nil {
+			errs = append(errs, fmt.Errorf("datasource.url: %w", err))
+		}
 	}
 	if d.Timeout <= 0 {
 		errs = append(errs, errors.New("datasource.timeout: must be greater than 0"))

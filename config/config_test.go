@@ -62,6 +62,7 @@ func TestLoadErrors(t *testing.T) {
 		{"unknown global key", "global:\n  evaluation_interval: 1m\n  scrape_interval: 1m\ndatasource: {url: http://a:1}\n", `line 3: unknown key "scrape_interval"`},
 		{"unknown datasource key", "datasource:\n  url: http://a:1\n  tmeout: 1s\n", `line 3: unknown key "tmeout" in datasource`},
 		{"missing url", "global: {}\n", "datasource.url: required"},
+		{"missing url with rules", "rule_files: [a.yml]\n", "datasource.url: required to evaluate rule_files"},
 		{"bad url", "datasource: {url: 'ftp://x'}\n", `datasource.url: "ftp://x" is not an absolute http or https URL`},
 		{"bad url password hidden", "datasource: {url: 'ftp://u:hunter2@x'}\n", `datasource.url: "ftp://u:xxxxx@x"`},
 		{"bad duration", "global: {evaluation_interval: 1.5m}\ndatasource: {url: http://a:1}\n", `unknown unit "." in duration "1.5m"`},
@@ -104,7 +105,7 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("global: {external_labels: {a: b}}\nalertmanagers: [{static_configs: [{targets: [x]}]}]\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := Load(b, "")
-		if err == nil && c.Datasource.URL == "" {
+		if err == nil && c.Datasource.URL == "" && (len(c.RuleFiles) > 0 || c.Alertmanager == nil) {
 			t.Fatal("config without datasource.url accepted")
 		}
 	})
@@ -165,6 +166,10 @@ time_intervals:
 		t.Errorf("String() has Alertmanager's keys:\n%s", c.String())
 	}
 
+	amOnly, err := Load([]byte("route: {receiver: r}\nreceivers: [{name: r}]\n"), "")
+	if err != nil || amOnly.Alertmanager == nil {
+		t.Errorf("an Alertmanager-only file: %v", err)
+	}
 	noRouting, err := Load([]byte("datasource: {url: http://a:1}\nglobal: {evaluation_interval: 1m}\n"), "")
 	if err != nil || noRouting.Alertmanager != nil {
 		t.Errorf("a file without routing: %v %+v", err, noRouting.Alertmanager)
