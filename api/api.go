@@ -28,6 +28,9 @@ type Options struct {
 	Ready    func() bool                     // nil: always ready
 	Gatherer prometheus.Gatherer             // /metrics
 	Logger   *slog.Logger
+	// Alertmanager serves the Alertmanager API v2 under /api/v2/ (and
+	// 410 Gone on Alertmanager's removed v1 paths); nil: not served.
+	Alertmanager *AlertmanagerOptions
 }
 
 // API is the HTTP handler.
@@ -53,6 +56,9 @@ func New(o Options) *API {
 	a.mux.HandleFunc("PUT /-/reload", a.reload)
 	if o.Gatherer != nil {
 		a.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
+	}
+	if o.Alertmanager != nil {
+		newV2(*o.Alertmanager, o.Logger).register(a.mux)
 	}
 	return a
 }

@@ -3,7 +3,7 @@
 // source side and answers, for a label set, whether (and by which source
 // alerts) it is inhibited.
 //
-// The semantics are Alertmanager's (inhibit/inhibit.go in v0.34):
+// The semantics are Alertmanager's (inhibit/ in v0.34.2):
 //   - rules are tried in order and the first rule that inhibits wins;
 //   - a rule applies to a label set its target matchers match, and it is
 //     inhibited when a source alert with the same values of the rule's
@@ -15,9 +15,15 @@
 //   - the inhibitor does not know silences: a silenced source alert still
 //     inhibits, as in Alertmanager.
 //
-// Rules are indexed by one equality matcher of each side, so Mutes and Put
-// only evaluate the rules whose matchers could match instead of all of
-// them.
+// Like Alertmanager v0.34.2, a rule keeps every source alert with the same
+// equal labels, not only one, so a source that resolves never hides
+// another that still fires. Where several sources could inhibit, Mutes
+// names the one with the latest EndsAt (Alertmanager names any of them),
+// and equal labels are compared by value, not only by fingerprint.
+//
+// Rules are indexed by one equality matcher of each side and by the equal
+// labels of the sources they hold, so Mutes and Put evaluate only the
+// rules that could apply rather than all of them.
 //
 // It imports alert of alertd's own.
 package inhibit

@@ -87,29 +87,41 @@ func better(m, b *amlabels.Matcher, mn, bn int, names map[string]int) bool {
 	return m.Value < b.Value
 }
 
-// each calls fn, in ascending order, with the rules whose equality matcher
-// used as key matches lset, and the rules without one, until fn returns
-// false. A missing label has the empty value, as in the matchers.
-func (ix *ruleIndex) each(lset labels.Labels, fn func(rule int) bool) {
-	var buf [8][]int32
-	lists := buf[:0]
+// lists appends to dst the lists of rules whose equality matcher used as
+// key matches lset (a missing label has the empty value, as in the
+// matchers) and the rules without one; each list is ascending, and no rule
+// is in two lists.
+func (ix *ruleIndex) lists(lset labels.Labels, dst [][]int32) [][]int32 {
 	for k := range ix.keys {
 		if l := ix.keys[k].rules[lset.Get(ix.keys[k].name)]; len(l) > 0 {
-			lists = append(lists, l)
+			dst = append(dst, l)
 		}
 	}
 	if len(ix.rest) > 0 {
-		lists = append(lists, ix.rest)
+		dst = append(dst, ix.rest)
 	}
+	return dst
+}
+
+// each calls fn with the candidate rules for lset (see lists) in ascending
+// order until fn returns false.
+func (ix *ruleIndex) each(lset labels.Labels, fn func(rule int32) bool) {
+	var buf [8][]int32
+	merge(ix.lists(lset, buf[:0]), func(_ int, i int32) bool { return fn(i) })
+}
+
+// merge calls fn with the rules of lists, which are disjoint and each
+// ascending, in ascending order, and the index in lists of the list each
+// comes from, until fn returns false. It consumes lists.
+func merge(lists [][]int32, fn func(list int, rule int32) bool) {
 	if len(lists) == 1 {
 		for _, i := range lists[0] {
-			if !fn(int(i)) {
+			if !fn(0, i) {
 				return
 			}
 		}
 		return
 	}
-	// Merge the lists, which are disjoint and each ascending.
 	for {
 		low := -1
 		for j, l := range lists {
@@ -122,8 +134,17 @@ func (ix *ruleIndex) each(lset labels.Labels, fn func(rule int) bool) {
 		}
 		i := lists[low][0]
 		lists[low] = lists[low][1:]
-		if !fn(int(i)) {
+		if !fn(low, i) {
 			return
 		}
 	}
+}
+
+// total returns the number of rules in lists.
+func total(lists [][]int32) int {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	return n
 }

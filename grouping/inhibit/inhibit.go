@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -37,11 +38,18 @@ type Inhibitor struct {
 	logger *slog.Logger
 
 	rules   []*rule
-	targets ruleIndex // rules by target matchers
-	sources ruleIndex // rules by source matchers
+	equals  [][]string // the distinct equal lists, by equalID
+	targets ruleIndex  // rules by target matchers
+	sources ruleIndex  // rules by source matchers
 
-	// mu guards the rules' sources.
+	// mu guards the rules' sources, live and nLive.
 	mu sync.RWMutex
+	// live lists, per equal list (by equalID) and fingerprint of equal
+	// labels, the rules that hold sources with those equal labels, in
+	// ascending order.
+	live []map[uint64][]int32
+	// nLive counts the rules' source buckets: the entries in live.
+	nLive int
 }
 
 // New compiles rules, as Alertmanager does, into an Inhibitor with no
@@ -65,11 +73,14 @@ func New(rules []amcommoncfg.InhibitRule, o Options) (*Inhibitor, error) {
 		if err != nil {
 			return nil, fmt.Errorf("inhibit rule %d %q: %w", i, rules[i].Name, err)
 		}
+		r.id = int32(i)
 		key := strings.Join(r.equal, "\xff")
 		id, ok := equalIDs[key]
 		if !ok {
-			id = len(equalIDs)
+			id = len(ih.equals)
 			equalIDs[key] = id
+			ih.equals = append(ih.equals, r.equal)
+			ih.live = append(ih.live, make(map[uint64][]int32))
 		}
 		r.equalID = id
 		ih.rules = append(ih.rules, r)
@@ -102,7 +113,7 @@ func (ih *Inhibitor) Put(alerts ...*alert.Alert) {
 			fp  uint64
 			hex string
 		)
-		ih.sources.each(a.Labels, func(i int) bool {
+		ih.sources.each(a.Labels, func(i int32) bool {
 			r := ih.rules[i]
 			if !matches(r.source, a.Labels) {
 				return true
@@ -128,7 +139,30 @@ func (ih *Inhibitor) Put(alerts ...*alert.Alert) {
 	ih.mu.Lock()
 	defer ih.mu.Unlock()
 	for i := range ups {
-		ups[i].r.set(ups[i].eq, ups[i].s, now)
+		u := &ups[i]
+		if d := u.r.set(u.eq, u.s, now); d != 0 {
+			ih.link(u.r, u.eq, d)
+		}
+	}
+}
+
+// link records in live that r's bucket eq came into being (delta > 0) or
+// vanished (delta < 0).
+func (ih *Inhibitor) link(r *rule, eq uint64, delta int) {
+	m := ih.live[r.equalID]
+	l := m[eq]
+	i, found := slices.BinarySearch(l, r.id)
+	switch {
+	case delta > 0 && !found:
+		m[eq] = slices.Insert(l, i, r.id)
+		ih.nLive++
+	case delta < 0 && found:
+		if l = slices.Delete(l, i, i+1); len(l) == 0 {
+			delete(m, eq)
+		} else {
+			m[eq] = l
+		}
+		ih.nLive--
 	}
 }
 
@@ -139,38 +173,83 @@ func (ih *Inhibitor) Put(alerts ...*alert.Alert) {
 // firing ones with lset's values of the equal labels (missing counting as
 // empty), the one with the latest EndsAt. When lset matches both sides of
 // the rule, sources that also match both sides are skipped.
+//
+// Only candidate rules are evaluated: those whose target equality matcher
+// used as index key matches lset (and those without one), or, when they
+// are fewer, those holding sources with lset's values of their equal
+// labels.
 func (ih *Inhibitor) Mutes(lset labels.Labels) []string {
-	var (
-		by      string
-		now     time.Time
-		haveNow bool
-		// The fingerprint of lset's equal labels for the equal list eqID.
-		eqID = -1
-		eqFP uint64
-	)
 	ih.mu.RLock()
 	defer ih.mu.RUnlock()
-	ih.targets.each(lset, func(i int) bool {
-		r := ih.rules[i]
-		if len(r.sources) == 0 || !matches(r.target, lset) {
-			return true
+	if ih.nLive == 0 {
+		return nil
+	}
+	var abuf [8][]int32
+	a := ih.targets.lists(lset, abuf[:0])
+	an := total(a)
+	if an == 0 {
+		return nil
+	}
+
+	// The rules holding sources with lset's equal labels, unless finding
+	// them costs more than going through the target candidates.
+	var (
+		bbuf [8][]int32
+		fbuf [8]uint64
+	)
+	b, fps := bbuf[:0], fbuf[:0]
+	bn, cost, useB := 0, 0, true
+	for e, m := range ih.live {
+		if len(m) == 0 {
+			continue
 		}
-		if r.equalID != eqID {
-			eqID, eqFP = r.equalID, equalFingerprint(r.equal, lset)
+		if cost++; cost+bn >= an {
+			useB = false
+			break
 		}
-		bucket := r.sources[eqFP]
-		if len(bucket) == 0 {
-			return true
+		fp := equalFingerprint(ih.equals[e], lset)
+		if l := m[fp]; len(l) > 0 {
+			b = append(b, l)
+			fps = append(fps, fp)
+			bn += len(l)
 		}
-		if !haveNow {
-			now, haveNow = ih.now(), true
-		}
-		hex, ok := r.find(bucket, lset, now)
-		if ok {
+	}
+	if useB && bn == 0 {
+		return nil
+	}
+
+	var by string
+	now := ih.now()
+	if useB {
+		merge(b, func(j int, i int32) bool {
+			r := ih.rules[i]
+			if !matches(r.target, lset) {
+				return true
+			}
+			hex, ok := r.find(r.sources[fps[j]], lset, now)
 			by = hex
-		}
-		return !ok
-	})
+			return !ok
+		})
+	} else {
+		// The fingerprint of lset's equal labels for the equal list eqID.
+		eqID, eqFP := -1, uint64(0)
+		merge(a, func(_ int, i int32) bool {
+			r := ih.rules[i]
+			if len(r.sources) == 0 || !matches(r.target, lset) {
+				return true
+			}
+			if r.equalID != eqID {
+				eqID, eqFP = r.equalID, equalFingerprint(r.equal, lset)
+			}
+			bucket := r.sources[eqFP]
+			if len(bucket) == 0 {
+				return true
+			}
+			hex, ok := r.find(bucket, lset, now)
+			by = hex
+			return !ok
+		})
+	}
 	if by == "" {
 		return nil
 	}
@@ -185,7 +264,7 @@ func (ih *Inhibitor) GC() int {
 	defer ih.mu.Unlock()
 	n := 0
 	for _, r := range ih.rules {
-		n += r.gc(now)
+		n += r.gc(now, func(eq uint64) { ih.link(r, eq, -1) })
 	}
 	return n
 }

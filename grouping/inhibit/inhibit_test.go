@@ -510,6 +510,7 @@ func TestGC(t *testing.T) {
 	if got := stored(ih); got != 2 {
 		t.Errorf("stored sources after GC = %d, want 2", got)
 	}
+	checkLive(t, ih)
 	want := []string{hexOf(firing(time.Time{}, "alertname", "Src", "cluster", "b"))}
 	if diff := cmp.Diff(want, ih.Mutes(labels.FromStrings("alertname", "Tgt", "cluster", "b"))); diff != "" {
 		t.Errorf("Mutes after GC (-want +got):\n%s", diff)
@@ -523,6 +524,7 @@ func TestGC(t *testing.T) {
 	if got := stored(ih); got != 0 {
 		t.Errorf("stored sources after resolving update = %d, want 0", got)
 	}
+	checkLive(t, ih)
 }
 
 // stored counts the sources the rules hold.
@@ -665,6 +667,7 @@ func TestConcurrent(t *testing.T) {
 	// The last Put of each alert decides; at the end all are resolved or not
 	// consistently with the clock.
 	ih.GC()
+	checkLive(t, ih)
 	now := c.Now()
 	ih.mu.RLock()
 	defer ih.mu.RUnlock()

@@ -1,6 +1,7 @@
 package inhibit
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -86,8 +87,8 @@ func TestRuleIndex(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []int
-			ix.each(labels.FromStrings(tt.lset...), func(i int) bool {
-				got = append(got, i)
+			ix.each(labels.FromStrings(tt.lset...), func(i int32) bool {
+				got = append(got, int(i))
 				return true
 			})
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -102,7 +103,7 @@ func TestRuleIndex(t *testing.T) {
 		})
 	}
 	stop := 0
-	ix.each(labels.FromStrings("alertname", "A"), func(int) bool { stop++; return stop < 2 })
+	ix.each(labels.FromStrings("alertname", "A"), func(int32) bool { stop++; return stop < 2 })
 	if stop != 2 {
 		t.Errorf("each went on after false: %d calls", stop)
 	}
@@ -198,7 +199,7 @@ func TestAgainstReference(t *testing.T) {
 	names := []string{"a", "b", "c", "d"}
 	values := []string{"1", "2", "3"}
 	types := []amlabels.MatchType{amlabels.MatchEqual, amlabels.MatchEqual, amlabels.MatchNotEqual, amlabels.MatchRegexp, amlabels.MatchNotRegexp}
-	for seed := range uint64(300) {
+	for seed := range uint64(200) {
 		rnd := rand.New(rand.NewPCG(seed, 42))
 		matcher := func() *amlabels.Matcher {
 			typ := types[rnd.IntN(len(types))]
@@ -232,7 +233,7 @@ func TestAgainstReference(t *testing.T) {
 			return b.Labels()
 		}
 
-		rules := make([]amcommoncfg.InhibitRule, 1+rnd.IntN(8))
+		rules := make([]amcommoncfg.InhibitRule, 1+rnd.IntN(20))
 		for i := range rules {
 			r := &rules[i]
 			r.SourceMatchers = matchers()
@@ -278,6 +279,7 @@ func TestAgainstReference(t *testing.T) {
 			if rnd.IntN(4) == 0 {
 				ih.GC()
 			}
+			checkLive(t, ih)
 			for range 10 {
 				ls := lset()
 				got := ih.Mutes(ls)
@@ -322,8 +324,42 @@ func TestFingerprintCollision(t *testing.T) {
 	tgt := labels.FromStrings("alertname", "Tgt", "cluster", "a")
 	src := labels.FromStrings("alertname", "Src", "cluster", "b")
 	r := ih.rules[0]
-	r.set(equalFingerprint(r.equal, tgt), source{fp: 1, hex: hex16(1), labels: src}, t0)
+	eq := equalFingerprint(r.equal, tgt)
+	ih.link(r, eq, r.set(eq, source{fp: 1, hex: hex16(1), labels: src}, t0))
+	if ih.nLive != 1 {
+		t.Fatalf("nLive = %d, want 1", ih.nLive)
+	}
 	if got := ih.Mutes(tgt); got != nil {
 		t.Errorf("Mutes = %v, want nil", got)
+	}
+}
+
+// checkLive checks that ih.live and ih.nLive list exactly the rules'
+// source buckets.
+func checkLive(t *testing.T, ih *Inhibitor) {
+	t.Helper()
+	ih.mu.RLock()
+	defer ih.mu.RUnlock()
+	want := make([]map[uint64][]int32, len(ih.live))
+	for e := range want {
+		want[e] = make(map[uint64][]int32)
+	}
+	n := 0
+	for _, r := range ih.rules {
+		for eq, b := range r.sources {
+			if len(b) == 0 {
+				t.Errorf("rule %d: empty bucket %x", r.id, eq)
+			}
+			want[r.equalID][eq] = append(want[r.equalID][eq], r.id)
+			n++
+		}
+	}
+	if !slices.EqualFunc(want, ih.live, func(a, b map[uint64][]int32) bool {
+		return maps.EqualFunc(a, b, slices.Equal)
+	}) {
+		t.Errorf("live = %v, want %v", ih.live, want)
+	}
+	if ih.nLive != n {
+		t.Errorf("nLive = %d, want %d", ih.nLive, n)
 	}
 }

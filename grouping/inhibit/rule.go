@@ -1,7 +1,6 @@
 package inhibit
 
 import (
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -13,7 +12,7 @@ import (
 
 // rule is one compiled inhibition rule.
 type rule struct {
-	name   string
+	id     int32 // position in the configuration
 	source amlabels.Matchers
 	target amlabels.Matchers
 	// equal is the rule's equal list, sorted and without duplicates.
@@ -22,8 +21,8 @@ type rule struct {
 	// Mutes computes a label set's fingerprint once for all of them.
 	equalID int
 
-	// sources holds the rule's firing source alerts by the fingerprint of
-	// their equal labels. Each bucket is sorted by EndsAt, latest first (a
+	// sources holds the rule's source alerts by the fingerprint of their
+	// equal labels, until Put or GC finds them resolved. Each bucket is sorted by EndsAt, latest first (a
 	// zero EndsAt, which never resolves, before all others), then by
 	// fingerprint. Guarded by Inhibitor.mu.
 	sources map[uint64][]source
@@ -73,7 +72,6 @@ func compileRule(cr *amcommoncfg.InhibitRule) (*rule, error) {
 	slices.Sort(eq)
 	eq = slices.Compact(eq)
 	return &rule{
-		name:    cr.Name,
 		source:  src,
 		target:  tgt,
 		equal:   eq,
@@ -93,7 +91,7 @@ func compileMatchers(match map[string]string, matchRE amcommoncfg.MatchRegexps, 
 	for _, name := range sortedKeys(matchRE) {
 		re := matchRE[name]
 		if re.Regexp == nil {
-			return nil, fmt.Errorf("match_re %q: %w", name, errNoRegexp)
+			return nil, fmt.Errorf("match_re %q: no compiled regular expression", name)
 		}
 		// Alertmanager passes the already anchored expression; anchoring
 		// it twice matches the same strings.
@@ -105,17 +103,12 @@ func compileMatchers(match map[string]string, matchRE amcommoncfg.MatchRegexps, 
 	}
 	for i, m := range ms {
 		if m == nil {
-			return nil, fmt.Errorf("matcher %d: %w", i, errNilMatcher)
+			return nil, fmt.Errorf("matcher %d is nil", i)
 		}
 		out = append(out, m)
 	}
 	return out, nil
 }
-
-var (
-	errNoRegexp   = errors.New("no compiled regular expression")
-	errNilMatcher = errors.New("nil matcher")
-)
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
@@ -194,9 +187,11 @@ func hex16(fp uint64) string {
 
 // set records s under the equal-labels fingerprint eq, replacing the
 // previous state of the same alert; a source resolved at now is only
-// removed.
-func (r *rule) set(eq uint64, s source, now time.Time) {
+// removed. It returns +1 if the bucket eq came into being, -1 if it
+// vanished, else 0.
+func (r *rule) set(eq uint64, s source, now time.Time) int {
 	b := r.sources[eq]
+	had := len(b) > 0
 	if i := slices.IndexFunc(b, func(o source) bool { return o.fp == s.fp }); i >= 0 {
 		b = slices.Delete(b, i, i+1)
 	}
@@ -209,11 +204,17 @@ func (r *rule) set(eq uint64, s source, now time.Time) {
 		})
 		b = slices.Insert(b, i, s)
 	}
-	if len(b) == 0 {
-		delete(r.sources, eq)
-	} else {
+	switch {
+	case len(b) > 0:
 		r.sources[eq] = b
+		if !had {
+			return +1
+		}
+	case had:
+		delete(r.sources, eq)
+		return -1
 	}
+	return 0
 }
 
 // find returns the hex fingerprint of the source alert that inhibits lset,
@@ -245,8 +246,9 @@ func (r *rule) find(bucket []source, lset labels.Labels, now time.Time) (string,
 	return "", false
 }
 
-// gc drops the sources resolved at now and returns how many.
-func (r *rule) gc(now time.Time) int {
+// gc drops the sources resolved at now and returns how many, calling
+// vanished with each bucket it empties.
+func (r *rule) gc(now time.Time, vanished func(eq uint64)) int {
 	n := 0
 	for eq, b := range r.sources {
 		keep := slices.IndexFunc(b, func(s source) bool { return s.resolved(now) })
@@ -256,6 +258,7 @@ func (r *rule) gc(now time.Time) int {
 		n += len(b) - keep
 		if keep == 0 {
 			delete(r.sources, eq)
+			vanished(eq)
 			continue
 		}
 		clear(b[keep:])
