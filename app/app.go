@@ -25,8 +25,11 @@ import (
 	"github.com/alertd/alertd/config"
 	"github.com/alertd/alertd/eval"
 	"github.com/alertd/alertd/eval/datasource"
+	"github.com/alertd/alertd/grouping"
 	"github.com/alertd/alertd/notify/forward"
 	"github.com/alertd/alertd/rules"
+	"github.com/alertd/alertd/silences"
+	"github.com/alertd/alertd/store"
 )
 
 // DefaultWatchInterval is how often the configuration and rule files are
@@ -57,8 +60,17 @@ type App struct {
 	addr     atomic.Value // string
 	ready    atomic.Bool
 	reloadMu sync.Mutex
-	cfg      *config.Config
+	cfg      atomic.Pointer[config.Config]
 	digest   [32]byte
+
+	// The Alertmanager half: the store, silences and alerts live as long
+	// as the daemon; the routing half is rebuilt on reload.
+	store    *store.Store
+	silences *silences.Silences
+	alerts   *grouping.Alerts
+	am       atomic.Pointer[amHalf]
+	amMu     sync.RWMutex
+	runCtx   context.Context // set once Run starts
 
 	reloadOK   prometheus.Gauge
 	reloadTime prometheus.Gauge
@@ -99,23 +111,34 @@ func New(o Options) (*App, error) {
 	}
 	a.reg.MustRegister(a.reloadOK, a.reloadTime)
 	if o.StoragePath != "" {
-		if err := os.MkdirAll(o.StoragePath, 0o750); err != nil {
-			return nil, fmt.Errorf("storage path: %w", err)
+		st, err := store.Open(o.StoragePath)
+		if err != nil {
+			return nil, err
 		}
+		a.store = st
 	}
+	sil, err := silences.New(silences.Options{Store: a.store, Logger: o.Logger.With("component", "silences"), Registerer: a.reg})
+	if err != nil {
+		_ = a.store.Close()
+		return nil, fmt.Errorf("silences: %w", err)
+	}
+	a.silences = sil
+	a.alerts = grouping.NewAlerts(grouping.AlertsOptions{OnPut: a.onPut})
 
 	fwd, err := forward.New(forward.Options{Logger: o.Logger.With("component", "forward"), Registerer: a.reg})
 	if err != nil {
+		_ = a.store.Close()
 		return nil, err
 	}
 	a.fwd = fwd
 	a.manager = eval.NewManager(eval.ManagerOptions{
 		Query:      a.query,
-		Sink:       fwd,
+		Sink:       sink{a},
 		Logger:     o.Logger,
 		Registerer: a.reg,
 	})
 	if err := a.load(); err != nil {
+		_ = a.store.Close()
 		return nil, err
 	}
 	a.handler = api.New(api.Options{
@@ -124,6 +147,17 @@ func New(o Options) (*App, error) {
 		Ready:    a.ready.Load,
 		Gatherer: a.reg,
 		Logger:   o.Logger.With("component", "api"),
+		Alertmanager: &api.AlertmanagerOptions{
+			Alerts:         a.alerts,
+			Router:         router{a},
+			Silences:       a.silences,
+			Silencer:       a.silences,
+			Inhibitor:      inhibitorMuter{a},
+			ResolveTimeout: a.resolveTimeout(),
+			ConfigYAML:     a.alertmanagerYAML,
+			Receivers:      a.receiverNames,
+			StartTime:      time.Now(),
+		},
 	})
 	return a, nil
 }
@@ -145,6 +179,7 @@ type loaded struct {
 	settings eval.Settings
 	ds       *datasource.Client
 	targets  []forward.Target
+	am       *amHalf
 	digest   [32]byte
 }
 
@@ -198,6 +233,9 @@ func (a *App) build() (*loaded, error) {
 	if err := forward.ValidateTargets(l.targets); err != nil {
 		return nil, fmt.Errorf("%s: alertmanagers: %w", a.o.ConfigFile, err)
 	}
+	if l.am, err = buildAMHalf(cfg.Alertmanager); err != nil {
+		return nil, fmt.Errorf("%s: %w", a.o.ConfigFile, err)
+	}
 	return l, nil
 }
 
@@ -243,9 +281,9 @@ func (a *App) load() error {
 	if old := a.ds.Swap(l.ds); old != nil {
 		old.CloseIdleConnections()
 	}
-	a.cfg = l.cfg
+	a.cfg.Store(l.cfg)
 	a.digest = l.digest
-	return nil
+	return a.swapAMHalf(l.am, l.settings.ExternalURL)
 }
 
 // Reload re-reads the configuration and rule files. Everything is validated
@@ -290,6 +328,22 @@ func (a *App) Run(ctx context.Context) error {
 
 	fwdCtx, stopFwd := context.WithCancel(context.WithoutCancel(ctx))
 	evalCtx, stopEval := context.WithCancel(ctx)
+	amCtx, stopAM := context.WithCancel(context.WithoutCancel(ctx))
+	defer func() { _ = a.store.Close() }()
+	a.amMu.Lock()
+	a.runCtx = amCtx
+	if h := a.am.Load(); h != nil {
+		h.start(amCtx)
+	}
+	a.amMu.Unlock()
+	var bg sync.WaitGroup
+	for _, run := range []func(context.Context) error{a.silences.Run, a.alerts.Run} {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			_ = run(amCtx)
+		}()
+	}
 	var wg sync.WaitGroup
 	errc := make(chan error, 3)
 	evalDone := make(chan struct{})
@@ -335,6 +389,14 @@ func (a *App) Run(ctx context.Context) error {
 	stopFwd()
 	_ = srv.Shutdown(shutdownCtx)
 	wg.Wait()
+	// Then the Alertmanager half: flushes under way end with its context.
+	stopAM()
+	a.amMu.Lock()
+	if h := a.am.Load(); h != nil {
+		h.stop()
+	}
+	a.amMu.Unlock()
+	bg.Wait()
 	return runErr
 }
 
@@ -353,7 +415,7 @@ func (a *App) watch(ctx context.Context) {
 		case <-t.C:
 		}
 		a.reloadMu.Lock()
-		cfg, last := a.cfg, a.digest
+		cfg, last := a.cfg.Load(), a.digest
 		a.reloadMu.Unlock()
 		files, err := rules.Files(filepath.Dir(a.o.ConfigFile), cfg.RuleFiles)
 		if err != nil {

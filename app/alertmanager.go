@@ -1,0 +1,196 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/alert"
+	"github.com/alertd/alertd/api"
+	"github.com/alertd/alertd/grouping"
+	"github.com/alertd/alertd/grouping/inhibit"
+	"github.com/alertd/alertd/notify"
+	"github.com/alertd/alertd/notify/webhook"
+)
+
+// amHalf is the Alertmanager half built from one configuration: routing
+// tree, inhibitor, receivers, notification pipeline and dispatcher. A reload
+// builds a new one and stops the old, as Alertmanager does.
+type amHalf struct {
+	cfg        *amconfig.Config
+	route      *grouping.Route
+	inhibitor  *inhibit.Inhibitor
+	receivers  map[string][]notify.Integration
+	pipeline   *notify.Pipeline
+	dispatcher *grouping.Dispatcher
+
+	cancel context.CancelFunc
+	done   sync.WaitGroup
+}
+
+// buildAMHalf validates and builds what does not touch shared state: the
+// pipeline and dispatcher are made when the half is swapped in.
+func buildAMHalf(cfg *amconfig.Config) (*amHalf, error) {
+	if cfg == nil {
+		return nil, nil
+	}
+	receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{Webhook: webhook.Builder(webhook.Options{})})
+	if err != nil {
+		return nil, err
+	}
+	ih, err := inhibit.New(cfg.InhibitRules, inhibit.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("inhibit_rules: %w", err)
+	}
+	return &amHalf{cfg: cfg, route: grouping.NewRoute(cfg.Route, nil), inhibitor: ih, receivers: receivers}, nil
+}
+
+// swapAMHalf stops the running half and starts h (nil: no routing) with
+// every stored alert. a.amMu keeps alerts from arriving in between.
+func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
+	a.amMu.Lock()
+	defer a.amMu.Unlock()
+	if old := a.am.Load(); old != nil {
+		old.stop()
+	}
+	a.am.Store(nil)
+	if h == nil {
+		return nil
+	}
+	p, err := notify.New(notify.Options{
+		Receivers:     h.receivers,
+		Inhibitor:     h.inhibitor,
+		Silencer:      a.silences,
+		TimeIntervals: notify.TimeIntervals(h.cfg),
+		Store:         a.store,
+		ExternalURL:   externalURL,
+		Logger:        a.o.Logger.With("component", "notify"),
+		Registerer:    a.reg,
+	})
+	if err != nil {
+		return fmt.Errorf("notification pipeline: %w", err)
+	}
+	h.pipeline = p
+	h.dispatcher = grouping.NewDispatcher(grouping.DispatcherOptions{Route: h.route, Notifier: p, Logger: a.o.Logger})
+	all := a.alerts.List()
+	h.inhibitor.Put(all...)
+	h.dispatcher.Put(all...)
+	a.am.Store(h)
+	if a.runCtx != nil {
+		h.start(a.runCtx)
+	}
+	return nil
+}
+
+func (h *amHalf) start(ctx context.Context) {
+	ctx, h.cancel = context.WithCancel(ctx)
+	for _, run := range []func(context.Context) error{h.dispatcher.Run, h.pipeline.Run, h.inhibitor.Run} {
+		h.done.Add(1)
+		go func() {
+			defer h.done.Done()
+			_ = run(ctx)
+		}()
+	}
+}
+
+// stop stops the half and waits for its flushes to end.
+func (h *amHalf) stop() {
+	if h.cancel != nil {
+		h.cancel()
+		h.done.Wait()
+	}
+}
+
+// onPut hands stored alerts to the running half.
+func (a *App) onPut(alerts []*alert.Alert) {
+	a.amMu.RLock()
+	defer a.amMu.RUnlock()
+	if h := a.am.Load(); h != nil {
+		h.inhibitor.Put(alerts...)
+		h.dispatcher.Put(alerts...)
+	}
+}
+
+// sink sends the evaluator's alerts where Prometheus would: to the
+// configured Alertmanagers, and into alertd's own Alertmanager half, as if
+// posted to /api/v2/alerts.
+type sink struct{ a *App }
+
+// Send implements eval.Sink.
+func (s sink) Send(alerts ...*alert.Alert) {
+	s.a.fwd.Send(alerts...)
+	now := time.Now()
+	own := make([]*alert.Alert, len(alerts))
+	for i, al := range alerts {
+		c := *al
+		c.UpdatedAt = now
+		own[i] = &c
+	}
+	_ = s.a.alerts.Put(own...)
+}
+
+// router answers the API's routing questions from the running half.
+type router struct{ a *App }
+
+// Receivers implements api.Router.
+func (r router) Receivers(lset labels.Labels) []string {
+	if h := r.a.am.Load(); h != nil {
+		return h.dispatcher.Receivers(lset)
+	}
+	return nil
+}
+
+// Groups implements api.Router.
+func (r router) Groups() []api.AlertGroup {
+	h := r.a.am.Load()
+	if h == nil {
+		return nil
+	}
+	gs := h.dispatcher.Groups()
+	out := make([]api.AlertGroup, len(gs))
+	for i, g := range gs {
+		out[i] = api.AlertGroup{Labels: g.Labels, Receiver: g.Receiver, Alerts: g.Alerts}
+	}
+	return out
+}
+
+// inhibitorMuter mutes by the running half's inhibitor.
+type inhibitorMuter struct{ a *App }
+
+// Mutes implements api.Muter.
+func (m inhibitorMuter) Mutes(lset labels.Labels) []string {
+	if h := m.a.am.Load(); h != nil {
+		return h.inhibitor.Mutes(lset)
+	}
+	return nil
+}
+
+func (a *App) receiverNames() []string {
+	h := a.am.Load()
+	if h == nil {
+		return nil
+	}
+	out := make([]string, 0, len(h.cfg.Receivers))
+	for _, r := range h.cfg.Receivers {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func (a *App) alertmanagerYAML() string {
+	if c := a.cfg.Load(); c != nil {
+		return c.AlertmanagerString()
+	}
+	return ""
+}
+
+func (a *App) resolveTimeout() time.Duration {
+	if h := a.am.Load(); h != nil && h.cfg.Global != nil {
+		return time.Duration(h.cfg.Global.ResolveTimeout)
+	}
+	return 5 * time.Minute
+}

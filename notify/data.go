@@ -1,0 +1,147 @@
+package notify
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/alert"
+)
+
+// Alert statuses, as Alertmanager writes them.
+const (
+	StatusFiring   = "firing"
+	StatusResolved = "resolved"
+)
+
+// KV is a set of label or annotation pairs: Alertmanager's template.KV.
+// It marshals as a JSON object with sorted keys.
+type KV map[string]string
+
+// DataAlert is one alert of a notification: Alertmanager's
+// template.Alert, with its JSON keys.
+type DataAlert struct {
+	Status       string    `json:"status"`
+	Labels       KV        `json:"labels"`
+	Annotations  KV        `json:"annotations"`
+	StartsAt     time.Time `json:"startsAt"`
+	EndsAt       time.Time `json:"endsAt"` // zero (0001-01-01T00:00:00Z) while firing
+	GeneratorURL string    `json:"generatorURL"`
+	Fingerprint  string    `json:"fingerprint"` // 16 hex digits
+}
+
+// Data is what one integration is asked to send: Alertmanager's
+// template.Data (the data of notification templates) plus the two fields
+// its webhook message adds, with Alertmanager's JSON keys. Integrations
+// must not modify it: it is shared by the integrations of a receiver.
+type Data struct {
+	// Receiver is the receiver's name, regexp.QuoteMeta-escaped as
+	// Alertmanager does.
+	Receiver string `json:"receiver"`
+	// Status is "firing" if any alert fires, else "resolved".
+	Status string      `json:"status"`
+	Alerts []DataAlert `json:"alerts"`
+
+	GroupLabels KV `json:"groupLabels"`
+	// CommonLabels and CommonAnnotations are the pairs every alert has.
+	CommonLabels      KV `json:"commonLabels"`
+	CommonAnnotations KV `json:"commonAnnotations"`
+
+	ExternalURL string `json:"externalURL"`
+
+	// GroupKey is the aggregation group's key, unhashed.
+	GroupKey string `json:"groupKey"`
+	// TruncatedAlerts is how many alerts Truncate removed; zero from the
+	// pipeline.
+	TruncatedAlerts int `json:"truncatedAlerts"`
+}
+
+// newData builds the data of alerts (already stripped of what the
+// integration does not send) as Alertmanager's template.Data does. An alert
+// is resolved if it has ended at now; a firing alert's EndsAt is shown as
+// zero. Times are shown in UTC, as Alertmanager shows the times Prometheus
+// sends it.
+func newData(n *alert.Notification, externalURL string, alerts []*alert.Alert) *Data {
+	d := &Data{
+		Receiver:    regexp.QuoteMeta(n.Receiver),
+		Alerts:      make([]DataAlert, 0, len(alerts)),
+		GroupLabels: toKV(n.GroupLabels),
+		ExternalURL: externalURL,
+		GroupKey:    n.GroupKey,
+	}
+	for _, a := range alerts {
+		da := DataAlert{
+			Status:       StatusFiring,
+			Labels:       toKV(a.Labels),
+			Annotations:  toKV(a.Annotations),
+			StartsAt:     a.StartsAt.UTC(),
+			GeneratorURL: a.GeneratorURL,
+			Fingerprint:  fmt.Sprintf("%016x", alert.Fingerprint(a.Labels)),
+		}
+		if a.Resolved(n.Now) {
+			da.Status = StatusResolved
+			da.EndsAt = a.EndsAt.UTC()
+		}
+		d.Alerts = append(d.Alerts, da)
+	}
+	d.summarise()
+	return d
+}
+
+// summarise sets Status, CommonLabels and CommonAnnotations from Alerts.
+func (d *Data) summarise() {
+	d.Status = StatusResolved
+	for _, a := range d.Alerts {
+		if a.Status == StatusFiring {
+			d.Status = StatusFiring
+			break
+		}
+	}
+	d.CommonLabels, d.CommonAnnotations = KV{}, KV{}
+	if len(d.Alerts) == 0 {
+		return
+	}
+	d.CommonLabels = common(d.Alerts, func(a *DataAlert) KV { return a.Labels })
+	d.CommonAnnotations = common(d.Alerts, func(a *DataAlert) KV { return a.Annotations })
+}
+
+// common returns the pairs of field that every alert has.
+func common(alerts []DataAlert, field func(*DataAlert) KV) KV {
+	out := make(KV, len(field(&alerts[0])))
+	for k, v := range field(&alerts[0]) {
+		out[k] = v
+	}
+	for i := 1; i < len(alerts) && len(out) > 0; i++ {
+		kv := field(&alerts[i])
+		for k, v := range out {
+			if w, ok := kv[k]; !ok || w != v {
+				delete(out, k)
+			}
+		}
+	}
+	return out
+}
+
+// Truncate returns d with at most maxAlerts alerts, as Alertmanager's
+// webhook max_alerts does: the first maxAlerts are kept, Status and the
+// common labels and annotations are those of the kept alerts, and
+// TruncatedAlerts counts the others. It returns d itself when nothing is
+// removed (maxAlerts zero means no limit) and never modifies d.
+func (d *Data) Truncate(maxAlerts int) *Data {
+	if maxAlerts <= 0 || len(d.Alerts) <= maxAlerts {
+		return d
+	}
+	t := *d
+	t.Alerts = d.Alerts[:maxAlerts:maxAlerts]
+	t.TruncatedAlerts = d.TruncatedAlerts + len(d.Alerts) - maxAlerts
+	t.summarise()
+	return &t
+}
+
+func toKV(ls labels.Labels) KV {
+	kv := make(KV, ls.Len())
+	ls.Range(func(l labels.Label) { kv[l.Name] = l.Value })
+	return kv
+}

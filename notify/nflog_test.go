@@ -1,0 +1,181 @@
+package notify
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/alertd/alertd/store"
+)
+
+var cmpEntry = cmp.AllowUnexported(entry{})
+
+func TestEntryRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		e    entry
+	}{
+		{"empty sets", entry{timestamp: time.Unix(1, 2), expiresAt: time.Unix(3, 4), firing: []uint64{}, resolved: []uint64{}}},
+		{"hashes", entry{timestamp: time.Unix(1700000000, 0), expiresAt: time.Unix(1700028800, 0), firing: []uint64{0, 1, 1 << 63}, resolved: []uint64{42}}},
+		{"before 1970", entry{timestamp: time.Unix(-5, 0), expiresAt: time.Unix(0, 0), firing: []uint64{}, resolved: []uint64{7}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := unmarshalEntry(tc.e.marshal())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(&tc.e, got, cmpEntry); d != "" {
+				t.Errorf("round trip (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func FuzzUnmarshalEntry(f *testing.F) {
+	f.Add((&entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0), firing: []uint64{1, 2}, resolved: []uint64{3}}).marshal())
+	f.Add([]byte{})
+	f.Add([]byte{entryVersion, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := unmarshalEntry(b)
+		if err != nil {
+			return
+		}
+		// What decodes survives a round trip (the bytes may differ: a
+		// varint has more than one encoding).
+		again, err := unmarshalEntry(e.marshal())
+		if err != nil {
+			t.Fatalf("re-encoded entry of %x: %v", b, err)
+		}
+		if d := cmp.Diff(e, again, cmpEntry); d != "" {
+			t.Errorf("round trip of %x (-read +again):\n%s", b, d)
+		}
+	})
+}
+
+func TestNflogLog(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	h := hashes{firing: []uint64{1}, resolved: []uint64{2}}
+	for _, tc := range []struct {
+		name          string
+		retention     time.Duration
+		repeat        time.Duration
+		wantExpiresIn time.Duration
+	}{
+		{"2×repeat when shorter", DefaultRetention, 4 * time.Hour, 8 * time.Hour},
+		{"retention when shorter", DefaultRetention, 100 * time.Hour, DefaultRetention},
+		{"retention when no repeat", time.Hour, 0, time.Hour},
+	} {
+		for _, backend := range []string{"memory", "bbolt"} {
+			t.Run(tc.name+"/nflog="+backend, func(t *testing.T) {
+				var s *store.Store
+				if backend == "bbolt" {
+					s = openStore(t)
+				}
+				l, _, err := openNflog(s, tc.retention)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.log("k", now, tc.repeat, h); err != nil {
+					t.Fatal(err)
+				}
+				got, err := l.get("k")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := &entry{timestamp: now, expiresAt: now.Add(tc.wantExpiresIn), firing: h.firing, resolved: h.resolved}
+				if d := cmp.Diff(want, got, cmpEntry); d != "" {
+					t.Errorf("entry (-want +got):\n%s", d)
+				}
+
+				// An older write does not replace a newer entry.
+				if err := l.log("k", now.Add(-time.Minute), tc.repeat, hashes{}); err != nil {
+					t.Fatal(err)
+				}
+				if got, _ := l.get("k"); !got.timestamp.Equal(now) {
+					t.Errorf("an older entry replaced the newer one: %v", got.timestamp)
+				}
+
+				// GC removes the entry when it expires, not before.
+				if n, err := l.gc(want.expiresAt.Add(-time.Nanosecond)); err != nil || n != 0 {
+					t.Errorf("gc before expiry: %d %v", n, err)
+				}
+				if n, err := l.gc(want.expiresAt); err != nil || n != 1 {
+					t.Errorf("gc at expiry: %d %v", n, err)
+				}
+				if got, err := l.get("k"); got != nil || err != nil {
+					t.Errorf("after gc: %v %v", got, err)
+				}
+			})
+		}
+	}
+}
+
+func TestOpenNflogRemovesUnreadableEntries(t *testing.T) {
+	s := openStore(t)
+	good := (&entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0)}).marshal()
+	if err := s.Update(nflogBucket, map[string][]byte{"good": good, "bad": []byte("{json?}")}, nil); err != nil {
+		t.Fatal(err)
+	}
+	l, removed, err := openNflog(s, DefaultRetention)
+	if err != nil || removed != 1 {
+		t.Fatalf("open: removed %d, %v", removed, err)
+	}
+	if e, _ := l.get("good"); e == nil {
+		t.Error("the readable entry is gone")
+	}
+	if b, _ := s.Get(nflogBucket, "bad"); b != nil {
+		t.Error("the unreadable entry is still there")
+	}
+}
+
+func TestRunCollectsGarbageEvery15Minutes(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		// Expires after 2×5m = 10m: still there at the first GC if it was
+		// written 6m in, gone at the first GC if written at the start.
+		if err := p.nflog.log("early", now, 5*time.Minute, hashes{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.nflog.log("late", now.Add(6*time.Minute), 5*time.Minute, hashes{}); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- p.Run(ctx) }()
+
+		time.Sleep(GCInterval)
+		synctest.Wait()
+		if e, _ := p.nflog.get("early"); e != nil {
+			t.Error("expired entry survived the first GC")
+		}
+		if e, _ := p.nflog.get("late"); e == nil {
+			t.Error("unexpired entry removed by the first GC")
+		}
+		time.Sleep(GCInterval)
+		synctest.Wait()
+		if e, _ := p.nflog.get("late"); e != nil {
+			t.Error("expired entry survived the second GC")
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+}
+
+func openStore(t *testing.T) *store.Store {
+	t.Helper()
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}

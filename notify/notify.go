@@ -1,0 +1,306 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/alertmanager/timeinterval"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/alert"
+	"github.com/alertd/alertd/store"
+)
+
+// Muter says whether an alert is muted, and by what: silence IDs or the
+// fingerprints of inhibiting alerts. A non-empty result means muted.
+type Muter interface {
+	Mutes(lset labels.Labels) []string
+}
+
+// Integration is one configured notifier, e.g. webhook_configs[1] of a
+// receiver. Its methods must be safe for concurrent use: flushes of
+// different groups run at the same time.
+type Integration interface {
+	// Name is the kind: "webhook", later "email", "slack", "pagerduty".
+	Name() string
+	// Index is the integration's index among those of its kind in the
+	// receiver.
+	Index() int
+	// SendResolved reports whether resolved alerts are sent.
+	SendResolved() bool
+	// Notify sends d, which holds only what to send (no resolved alerts
+	// when SendResolved is false) and must not be modified. retry says
+	// whether a failure may succeed if tried again; an *Error tells the
+	// failure's Reason and the receiver's Retry-After.
+	Notify(ctx context.Context, d *Data) (retry bool, err error)
+}
+
+// GCInterval is how often Run removes expired notification log entries,
+// Alertmanager's --data.maintenance-interval default.
+const GCInterval = 15 * time.Minute
+
+// Options configure a Pipeline. The zero value is valid: no receivers, no
+// inhibition or silences, a notification log in memory, no logs, no
+// metrics.
+type Options struct {
+	// Receivers are the integrations of each receiver, by receiver name
+	// (BuildReceivers makes them). A receiver with none accepts every
+	// flush and sends nothing, like Alertmanager's "null" receiver.
+	Receivers map[string][]Integration
+	// Inhibitor and Silencer mute single alerts; nil mutes none.
+	Inhibitor Muter
+	Silencer  Muter
+	// TimeIntervals are the named time intervals that routes'
+	// active_time_intervals and mute_time_intervals refer to
+	// (TimeIntervals makes them from Alertmanager's configuration).
+	TimeIntervals map[string][]timeinterval.TimeInterval
+	// Store persists the notification log; nil keeps it in memory only.
+	Store *store.Store
+	// Retention bounds how long a notification log entry is kept: an
+	// entry expires after min(Retention, 2×repeat_interval). Zero means
+	// DefaultRetention.
+	Retention time.Duration
+	// ExternalURL is the Data's ExternalURL, the URL alertd is reached at.
+	ExternalURL string
+	// Logger receives the retry loop's and GC's logs; nil discards them.
+	Logger *slog.Logger
+	// Registerer receives the alertd_notification* metrics; nil registers
+	// none. Collectors already registered (by the Pipeline this one
+	// replaces on reload) are reused.
+	Registerer prometheus.Registerer
+}
+
+// Pipeline runs aggregation group flushes through inhibition, time
+// intervals, silences, deduplication, retries and the integrations. Its
+// methods are safe for concurrent use.
+type Pipeline struct {
+	receivers   map[string][]Integration
+	inhibitor   Muter
+	silencer    Muter
+	intervals   map[string][]timeinterval.TimeInterval
+	externalURL string
+	logger      *slog.Logger
+	metrics     *metrics
+	nflog       *nflog
+
+	// The retry backoff; tests shorten it.
+	backoffInitial, backoffMax time.Duration
+}
+
+// New builds a Pipeline and checks the notification log already in the
+// store, removing entries it cannot read. It starts nothing.
+func New(o Options) (*Pipeline, error) {
+	logger := o.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	logger = logger.With("component", "notify")
+	if o.Retention < 0 {
+		return nil, fmt.Errorf("negative notification log retention %s", o.Retention)
+	}
+	retention := o.Retention
+	if retention == 0 {
+		retention = DefaultRetention
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	for _, igs := range o.Receivers {
+		for _, ig := range igs {
+			m.initIntegration(ig.Name())
+		}
+	}
+	l, removed, err := openNflog(o.Store, retention)
+	if err != nil {
+		return nil, err
+	}
+	if removed > 0 {
+		logger.Warn("removed unreadable notification log entries", "entries", removed)
+	}
+	return &Pipeline{
+		receivers:      o.Receivers,
+		inhibitor:      o.Inhibitor,
+		silencer:       o.Silencer,
+		intervals:      o.TimeIntervals,
+		externalURL:    o.ExternalURL,
+		logger:         logger,
+		metrics:        m,
+		nflog:          l,
+		backoffInitial: DefaultBackoffInitial,
+		backoffMax:     DefaultBackoffMax,
+	}, nil
+}
+
+// Run removes expired notification log entries every GCInterval until ctx
+// ends, then returns nil.
+func (p *Pipeline) Run(ctx context.Context) error {
+	t := time.NewTicker(GCInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if n, err := p.nflog.gc(time.Now()); err != nil {
+				p.logger.Error("notification log gc", "err", err)
+			} else {
+				p.logger.Debug("notification log gc", "removed", n)
+			}
+		}
+	}
+}
+
+// Notify runs one flush of an aggregation group through the pipeline. A
+// nil error means the dispatcher may delete the group's resolved alerts:
+// "nothing to send" outcomes (all muted, outside the active time
+// intervals, deduplicated) are successes; any integration that failed
+// makes it an error, joined with the others'. ctx carries the flush
+// deadline: the retries of every integration stop at it.
+func (p *Pipeline) Notify(ctx context.Context, n *alert.Notification) error {
+	integrations, ok := p.receivers[n.Receiver]
+	if !ok {
+		return fmt.Errorf("notify: unknown receiver %q", n.Receiver)
+	}
+
+	alerts := p.mute(p.inhibitor, n.Alerts, suppressedInhibition)
+	if len(alerts) == 0 {
+		return nil
+	}
+	if len(n.ActiveTimeIntervals) > 0 {
+		active, err := p.inIntervals(n.ActiveTimeIntervals, n.Now)
+		if err != nil {
+			return fmt.Errorf("notify: active_time_intervals: %w", err)
+		}
+		if !active {
+			p.metrics.suppressed.WithLabelValues(suppressedActiveTimeInterval).Add(float64(len(alerts)))
+			return nil
+		}
+	}
+	if len(n.MuteTimeIntervals) > 0 {
+		muted, err := p.inIntervals(n.MuteTimeIntervals, n.Now)
+		if err != nil {
+			return fmt.Errorf("notify: mute_time_intervals: %w", err)
+		}
+		if muted {
+			p.metrics.suppressed.WithLabelValues(suppressedMuteTimeInterval).Add(float64(len(alerts)))
+			return nil
+		}
+	}
+	alerts = p.mute(p.silencer, alerts, suppressedSilence)
+	if len(alerts) == 0 || len(integrations) == 0 {
+		return nil
+	}
+
+	f := &flush{
+		n:      n,
+		alerts: alerts,
+		hashes: hashAlerts(alerts, n.Now),
+	}
+	f.all = sync.OnceValue(func() *Data { return newData(n, p.externalURL, alerts) })
+	f.firing = sync.OnceValue(func() *Data {
+		firing := make([]*alert.Alert, 0, len(f.hashes.firing))
+		for _, a := range alerts {
+			if !a.Resolved(n.Now) {
+				firing = append(firing, a)
+			}
+		}
+		return newData(n, p.externalURL, firing)
+	})
+
+	if len(integrations) == 1 {
+		return p.notifyIntegration(ctx, f, integrations[0])
+	}
+	errs := make([]error, len(integrations))
+	var wg sync.WaitGroup
+	for i, ig := range integrations {
+		wg.Go(func() { errs[i] = p.notifyIntegration(ctx, f, ig) })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// flush is what the integrations of one flush share.
+type flush struct {
+	n      *alert.Notification
+	alerts []*alert.Alert // after muting
+	hashes hashes
+	// The data of every alert, and of the firing ones only (for
+	// send_resolved false), built when first needed.
+	all, firing func() *Data
+}
+
+// mute returns the alerts m does not mute, as a new slice when it mutes
+// any.
+func (p *Pipeline) mute(m Muter, alerts []*alert.Alert, reason string) []*alert.Alert {
+	if m == nil {
+		return alerts
+	}
+	var kept []*alert.Alert
+	for i, a := range alerts {
+		if len(m.Mutes(a.Labels)) == 0 {
+			if kept != nil {
+				kept = append(kept, a)
+			}
+			continue
+		}
+		if kept == nil {
+			kept = append(make([]*alert.Alert, 0, len(alerts)-1), alerts[:i]...)
+		}
+	}
+	if kept == nil {
+		return alerts
+	}
+	p.metrics.suppressed.WithLabelValues(reason).Add(float64(len(alerts) - len(kept)))
+	return kept
+}
+
+// inIntervals reports whether any of the named time intervals contains
+// now, as Alertmanager's timeinterval.Intervener.
+func (p *Pipeline) inIntervals(names []string, now time.Time) (bool, error) {
+	in, _, err := timeinterval.NewIntervener(p.intervals).Mutes(names, now)
+	return in, err
+}
+
+// notifyIntegration is one branch of the fan-out: dedup, retry, log.
+func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integration) error {
+	n := f.n
+	key := stateKey(n.GroupKey, n.Receiver, ig.Name(), ig.Index())
+	fail := func(err error) error {
+		p.metrics.failed.WithLabelValues(ig.Name(), string(reasonOf(err))).Inc()
+		return fmt.Errorf("%s/%s[%d]: %w", n.Receiver, ig.Name(), ig.Index(), err)
+	}
+
+	prev, err := p.nflog.get(key)
+	if err != nil {
+		return fail(err)
+	}
+	why := needsUpdate(prev, f.hashes, ig.SendResolved(), n.RepeatInterval, n.Now)
+	if why == reasonNone {
+		return nil
+	}
+	p.metrics.notifications.WithLabelValues(ig.Name()).Inc()
+	logger := p.logger.With("receiver", n.Receiver, "integration", fmt.Sprintf("%s[%d]", ig.Name(), ig.Index()), "group_key", n.GroupKey)
+	logger.Debug("notify", "reason", why.String())
+
+	// With send_resolved false, the resolved alerts are not sent, and a
+	// flush with only resolved alerts only clears the log.
+	switch {
+	case ig.SendResolved():
+		err = p.retry(ctx, ig, f.all(), logger)
+	case len(f.hashes.firing) > 0:
+		err = p.retry(ctx, ig, f.firing(), logger)
+	}
+	if err != nil {
+		return fail(err)
+	}
+	if err := p.nflog.log(key, n.Now, n.RepeatInterval, f.hashes); err != nil {
+		return fail(err)
+	}
+	return nil
+}
