@@ -93,17 +93,69 @@ func alertmanagerPart(b []byte) (text string, ok bool, err error) {
 	return strings.Join(lines, "\n"), true, nil
 }
 
+// secretKeys hold secrets wherever they appear in Alertmanager's schema.
+var secretKeys = []string{
+	"password", "auth_password", "auth_secret", "smtp_auth_password", "smtp_auth_secret",
+	"api_key", "opsgenie_api_key", "victorops_api_key", "service_key", "routing_key",
+	"token", "bot_token", "telegram_bot_token", "credentials", "bearer_token",
+	"client_secret", "api_secret", "wechat_api_secret", "secret",
+}
+
+// secretURLKeys hold URLs that carry secrets (webhook paths, Slack
+// hooks). They are replaced by a placeholder that is still a URL, so that
+// Alertmanager 0.25's amtool, which parses config.original, accepts it.
+var secretURLKeys = []string{"url", "api_url", "webhook_url", "slack_api_url"}
+
+// RedactedURL replaces secret URLs in AlertmanagerYAML.
+const RedactedURL = "https://redacted.invalid/"
+
+// redactAlertmanagerYAML returns the routing half as written, with every
+// secret replaced: the config.original that /api/v2/status shows.
+func redactAlertmanagerYAML(text string) string {
+	var doc yamlv3.Node
+	if err := yamlv3.Unmarshal([]byte(text), &doc); err != nil {
+		return ""
+	}
+	var walk func(n *yamlv3.Node)
+	walk = func(n *yamlv3.Node) {
+		switch n.Kind {
+		case yamlv3.DocumentNode, yamlv3.SequenceNode:
+			for _, c := range n.Content {
+				walk(c)
+			}
+		case yamlv3.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k, v := n.Content[i], n.Content[i+1]
+				switch {
+				case v.Kind == yamlv3.ScalarNode && v.Value != "" && slices.Contains(secretKeys, k.Value):
+					v.Value, v.Tag, v.Style = "<secret>", "!!str", 0
+				case v.Kind == yamlv3.ScalarNode && v.Value != "" && slices.Contains(secretURLKeys, k.Value):
+					v.Value, v.Tag, v.Style = RedactedURL, "!!str", 0
+				default:
+					walk(v)
+				}
+			}
+		}
+	}
+	walk(&doc)
+	b, err := yamlv3.Marshal(&doc)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
 // loadAlertmanager loads the Alertmanager half with Alertmanager's own
 // loader: its schema, defaults and validation. Relative file references
 // are taken relative to dir, as Alertmanager's LoadFile does.
-func loadAlertmanager(b []byte, dir string) (*amconfig.Config, error) {
+func loadAlertmanager(b []byte, dir string) (*amconfig.Config, string, error) {
 	text, ok, err := alertmanagerPart(b)
 	if err != nil || !ok {
-		return nil, err
+		return nil, "", err
 	}
 	c, err := amconfig.Load(text)
 	if err != nil {
-		return nil, alertmanagerError(err)
+		return nil, "", alertmanagerError(err)
 	}
 	if dir != "" {
 		for i, t := range c.Templates {
@@ -125,7 +177,7 @@ func loadAlertmanager(b []byte, dir string) (*amconfig.Config, error) {
 			}
 		}
 	}
-	return c, nil
+	return c, redactAlertmanagerYAML(text), nil
 }
 
 // alertmanagerError rewrites Alertmanager's YAML errors ("line 7: field x

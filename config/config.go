@@ -47,6 +47,8 @@ type Config struct {
 	// the file has no routing.
 	Alertmanager *amconfig.Config `yaml:"-"`
 
+	alertmanagerYAML string
+
 	// File is the path the configuration was loaded from; relative rule
 	// file patterns are taken relative to its directory.
 	File string `yaml:"-"`
@@ -156,11 +158,11 @@ func Load(b []byte, dir string) (*Config, error) {
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return nil, yamlError(err)
 	}
-	am, err := loadAlertmanager(b, dir)
+	am, amYAML, err := loadAlertmanager(b, dir)
 	if err != nil {
 		return nil, err
 	}
-	c.Alertmanager = am
+	c.Alertmanager, c.alertmanagerYAML = am, amYAML
 	if dir != "" {
 		c.Datasource.HTTPConfig.SetDirectory(dir)
 		for _, am := range c.Alertmanagers {
@@ -269,15 +271,14 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// AlertmanagerString returns the routing half in Alertmanager's syntax,
-// with secrets hidden, as Alertmanager's /api/v2/status shows it; "" when
-// there is no routing.
-func (c *Config) AlertmanagerString() string {
-	if c.Alertmanager == nil {
-		return ""
-	}
-	return c.Alertmanager.String()
-}
+// AlertmanagerString returns the routing half as written in alertd.yml,
+// in Alertmanager's syntax, with every secret replaced ("<secret>", or
+// RedactedURL for URLs that carry secrets): /api/v2/status's
+// config.original, which amtool parses with Alertmanager's loader. It is
+// the file's own text rather than Alertmanager 0.34's re-marshalled form,
+// whose newer fields Alertmanager 0.25's amtool rejects. "" when there is
+// no routing.
+func (c *Config) AlertmanagerString() string { return c.alertmanagerYAML }
 
 // String returns alertd's own keys as YAML with secrets hidden.
 func (c *Config) String() string {
