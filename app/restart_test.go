@@ -1,0 +1,125 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alertd/alertd/app"
+)
+
+// TestRestartDoesNotPageAgain restarts alertd in the middle of a group:
+// the notification log and the silences are in --storage.path, so the
+// re-sent alert is not notified again and the silence still holds.
+func TestRestartDoesNotPageAgain(t *testing.T) {
+	sink := &webhookSink{start: time.Now(), got: map[string][]notification{}}
+	sinkSrv := httptest.NewServer(sink)
+	t.Cleanup(sinkSrv.Close)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertd.yml")
+	write(t, cfg, `route:
+  receiver: ops
+  group_by: [alertname]
+  group_wait: 500ms
+  group_interval: 1s
+  repeat_interval: 1h
+receivers:
+- name: ops
+  webhook_configs: [{url: "`+sinkSrv.URL+`/alertd"}]
+`)
+	start := func() (string, func()) {
+		t.Helper()
+		a, err := app.New(app.Options{
+			ConfigFile:    cfg,
+			StoragePath:   filepath.Join(dir, "data"),
+			ListenAddress: "127.0.0.1:0",
+			WatchInterval: -1,
+			Logger:        slog.New(slog.DiscardHandler),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error, 1)
+		go func() { done <- a.Run(ctx) }()
+		select {
+		case <-a.Started():
+		case err := <-done:
+			t.Fatalf("alertd stopped: %v", err)
+		case <-time.After(10 * time.Second):
+			t.Fatal("alertd did not start")
+		}
+		return "http://" + a.Addr(), func() {
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("run: %v", err)
+				}
+			case <-time.After(20 * time.Second):
+				t.Error("alertd did not stop")
+			}
+		}
+	}
+	post := func(base, body string) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v2/alerts", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST alerts: %s", resp.Status)
+		}
+	}
+	startsAt := time.Now().UTC().Format(time.RFC3339)
+	alerts := `[{"labels":{"alertname":"Disk","instance":"a"},"startsAt":"` + startsAt + `"}]`
+
+	base, stop := start()
+	post(base, alerts)
+	// A silence for another alert, to see it survive.
+	silence := `{"matchers":[{"name":"alertname","value":"Muted","isRegex":false,"isEqual":true}],"startsAt":"` + startsAt +
+		`","endsAt":"` + time.Now().Add(time.Hour).UTC().Format(time.RFC3339) + `","createdBy":"t","comment":"c"}`
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v2/silences", bytes.NewReader([]byte(silence)))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST silence: %v %v", resp, err)
+	}
+	_ = resp.Body.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sink.notifications("alertd")) == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(sink.notifications("alertd")); n != 1 {
+		t.Fatalf("%d notifications before the restart, want 1", n)
+	}
+	stop()
+
+	// The sender re-sends the same alert to the restarted daemon, plus the
+	// silenced one; the group flushes at once (the alert is older than
+	// group_wait) and every second after.
+	base, stop = start()
+	defer stop()
+	post(base, alerts)
+	post(base, `[{"labels":{"alertname":"Muted"},"startsAt":"`+startsAt+`"}]`)
+	time.Sleep(3 * time.Second)
+	if ns := sink.notifications("alertd"); len(ns) != 1 {
+		t.Errorf("notifications after the restart: %+v, want only the one before", ns)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "data", "alertd.db")); err != nil || len(b) == 0 {
+		t.Errorf("no state in the storage path: %v", err)
+	}
+}
