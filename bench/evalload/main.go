@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -25,6 +24,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/alertd/alertd/bench/internal/proc"
 	"github.com/alertd/alertd/internal/testenv"
 )
 
@@ -194,7 +194,7 @@ func measure(ctx context.Context, o options, name, bin string, args ...string) e
 		return fmt.Errorf("%s exited during warm-up: %w\n%s", name, err, stderr.String())
 	case <-time.After(o.warmup):
 	}
-	cpu0, err := cpuSeconds(pid)
+	cpu0, err := proc.CPUSeconds(pid)
 	if err != nil {
 		return err
 	}
@@ -207,60 +207,16 @@ func measure(ctx context.Context, o options, name, bin string, args ...string) e
 		return fmt.Errorf("%s exited while measured: %w\n%s", name, err, stderr.String())
 	case <-time.After(o.duration):
 	}
-	cpu1, err := cpuSeconds(pid)
+	cpu1, err := proc.CPUSeconds(pid)
 	if err != nil {
 		return err
 	}
 	elapsed := time.Since(start).Seconds()
-	rss, hwm, err := memory(pid)
+	rss, hwm, err := proc.Memory(pid)
 	if err != nil {
 		return err
 	}
 	cores := (cpu1 - cpu0) / elapsed
 	fmt.Printf("%-10s %10.3f %12.2f %12.1f %12.1f\n", name, cores, cores*60, rss, hwm)
 	return nil
-}
-
-// cpuSeconds reads utime+stime of a process from /proc.
-func cpuSeconds(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	if i < 0 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	f := strings.Fields(s[i+2:])
-	// Fields after the command: state(0) ... utime(11) stime(12).
-	ut, err1 := strconv.ParseFloat(f[11], 64)
-	st, err2 := strconv.ParseFloat(f[12], 64)
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, err
-	}
-	const clkTck = 100 // USER_HZ on Linux
-	return (ut + st) / clkTck, nil
-}
-
-// memory returns VmRSS and VmHWM in MiB.
-func memory(pid int) (rss, hwm float64, err error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 {
-			continue
-		}
-		kb, _ := strconv.ParseFloat(f[1], 64)
-		switch f[0] {
-		case "VmRSS:":
-			rss = kb / 1024
-		case "VmHWM:":
-			hwm = kb / 1024
-		}
-	}
-	return rss, hwm, nil
 }
