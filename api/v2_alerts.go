@@ -1,8 +1,12 @@
 package api
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
 	"net/http"
 	"regexp"
 	"slices"
@@ -28,25 +32,38 @@ import (
 // "; " (as Alertmanager 0.25), and the valid ones of the batch are stored
 // all the same.
 func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
-	var body models.PostableAlerts
-	if !decodeBody(w, r, "alerts", &body) {
-		return
-	}
-	// The schema lets null items through; Alertmanager then panics.
-	if i := slices.Index(body, nil); i >= 0 {
-		oaerrors.ServeError(w, r, oaerrors.Required(strconv.Itoa(i), "body", nil))
-		return
+	posted, ok := fastDecodeAlerts(r)
+	if !ok {
+		var body models.PostableAlerts
+		if !decodeBody(w, r, "alerts", &body) {
+			return
+		}
+		// The schema lets null items through; Alertmanager then panics.
+		if i := slices.Index(body, nil); i >= 0 {
+			oaerrors.ServeError(w, r, oaerrors.Required(strconv.Itoa(i), "body", nil))
+			return
+		}
+		posted = make([]postedAlert, len(body))
+		for i, pa := range body {
+			posted[i] = postedAlert{
+				Labels:       pa.Labels,
+				Annotations:  pa.Annotations,
+				startsAt:     time.Time(pa.StartsAt),
+				endsAt:       time.Time(pa.EndsAt),
+				GeneratorURL: string(pa.GeneratorURL),
+			}
+		}
 	}
 	now := v.o.Now()
-	valid := make([]*alert.Alert, 0, len(body))
+	valid := make([]*alert.Alert, 0, len(posted))
 	var errs []string
-	for _, pa := range body {
+	for _, pa := range posted {
 		a := &alert.Alert{
 			Labels:       labelsFromAPI(pa.Labels, true),
 			Annotations:  labelsFromAPI(pa.Annotations, false),
-			StartsAt:     time.Time(pa.StartsAt),
-			EndsAt:       time.Time(pa.EndsAt),
-			GeneratorURL: string(pa.GeneratorURL),
+			StartsAt:     pa.startsAt,
+			EndsAt:       pa.endsAt,
+			GeneratorURL: pa.GeneratorURL,
 			UpdatedAt:    now,
 		}
 		if a.StartsAt.IsZero() {
@@ -81,6 +98,69 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusOK)
+}
+
+// postedAlert is one alert of a POST /api/v2/alerts body.
+type postedAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	StartsAt     string            `json:"startsAt"`
+	EndsAt       string            `json:"endsAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	startsAt     time.Time
+	endsAt       time.Time
+}
+
+// fastDecodeAlerts decodes a well-formed body with plain encoding/json,
+// several times faster than the generated models. It accepts only what
+// the models accept too (labels present, timestamps and URL of the
+// formats the schema checks); anything else, and every error, goes the
+// models' way, so status codes and messages stay Alertmanager's. The body
+// is left readable for that.
+func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
+	if r.ContentLength == 0 {
+		return nil, false
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, false
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	if err != nil {
+		return nil, false
+	}
+	var out []postedAlert
+	if err := json.Unmarshal(b, &out); err != nil || out == nil {
+		return nil, false
+	}
+	for i := range out {
+		pa := &out[i]
+		var ok bool
+		if pa.Labels == nil {
+			return nil, false
+		}
+		if pa.startsAt, ok = fastTime(pa.StartsAt); !ok {
+			return nil, false
+		}
+		if pa.endsAt, ok = fastTime(pa.EndsAt); !ok {
+			return nil, false
+		}
+		if pa.GeneratorURL != "" && !strfmt.Default.Validates("uri", pa.GeneratorURL) {
+			return nil, false
+		}
+	}
+	return out, true
+}
+
+func fastTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, true
+	}
+	// What Go's strict RFC 3339 parser accepts, the schema's date-time
+	// format accepts too, at the same instant; anything else goes the
+	// models' way.
+	t, err := time.Parse(time.RFC3339Nano, s)
+	return t, err == nil
 }
 
 // labelsFromAPI converts an API label set, dropping empty values if

@@ -25,11 +25,20 @@ type Notifier interface {
 	Notify(ctx context.Context, n *alert.Notification) error
 }
 
+// Flush concurrency: at most DefaultMaxFlushes flushes start work at once;
+// one that is still running after SlowFlush (a receiver that is slow or
+// down, retrying) frees its place, so it cannot hold back the others.
+const (
+	DefaultMaxFlushes = 64
+	SlowFlush         = time.Second
+)
+
 // DispatcherOptions configure a Dispatcher.
 type DispatcherOptions struct {
-	Route    *Route
-	Notifier Notifier
-	Logger   *slog.Logger
+	Route      *Route
+	Notifier   Notifier
+	MaxFlushes int // default DefaultMaxFlushes
+	Logger     *slog.Logger
 }
 
 // Dispatcher puts alerts into aggregation groups of the routing tree and
@@ -44,9 +53,16 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	groups  map[groupID]*aggrGroup
 	sched   schedule
+	queue   []dueFlush // due, waiting for a place
+	running int        // flushes holding a place
 	wake    chan struct{}
 	ctx     context.Context // set by Run, for flushes
 	flushes sync.WaitGroup
+}
+
+type dueFlush struct {
+	ag   *aggrGroup
+	tick time.Time
 }
 
 type groupID struct {
@@ -71,6 +87,9 @@ type aggrGroup struct {
 func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.MaxFlushes <= 0 {
+		o.MaxFlushes = DefaultMaxFlushes
 	}
 	return &Dispatcher{
 		o:      o,
@@ -140,8 +159,10 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				ag.due = true
 				continue
 			}
-			d.startFlush(ag, now)
+			ag.flushing = true
+			d.queue = append(d.queue, dueFlush{ag, now})
 		}
+		d.startQueued()
 		wait := time.Hour
 		if d.sched.Len() > 0 {
 			wait = d.sched[0].next.Sub(now)
@@ -158,18 +179,37 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// startFlush runs a flush of ag with the tick time now. d.mu is held.
-func (d *Dispatcher) startFlush(ag *aggrGroup, tick time.Time) {
-	ag.flushing = true
-	snapshot := make([]*alert.Alert, 0, len(ag.alerts))
-	for _, a := range ag.alerts {
-		snapshot = append(snapshot, a)
+// startQueued starts queued flushes while places are free. d.mu is held.
+func (d *Dispatcher) startQueued() {
+	for len(d.queue) > 0 && d.running < d.o.MaxFlushes {
+		f := d.queue[0]
+		d.queue[0] = dueFlush{}
+		d.queue = d.queue[1:]
+		if f.ag.gone {
+			continue
+		}
+		d.running++
+		snapshot := make([]*alert.Alert, 0, len(f.ag.alerts))
+		for _, a := range f.ag.alerts {
+			snapshot = append(snapshot, a)
+		}
+		d.flushes.Add(1)
+		go func() {
+			defer d.flushes.Done()
+			release := sync.OnceFunc(func() {
+				d.mu.Lock()
+				d.running--
+				d.startQueued()
+				d.mu.Unlock()
+			})
+			slow := time.AfterFunc(SlowFlush, release)
+			defer func() {
+				slow.Stop()
+				release()
+			}()
+			d.flush(f.ag, f.tick, snapshot)
+		}()
 	}
-	d.flushes.Add(1)
-	go func() {
-		defer d.flushes.Done()
-		d.flush(ag, tick, snapshot)
-	}()
 }
 
 func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert) {
@@ -233,7 +273,9 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 	}
 	if ag.due && d.ctx.Err() == nil {
 		ag.due = false
-		d.startFlush(ag, time.Now())
+		ag.flushing = true
+		d.queue = append(d.queue, dueFlush{ag, time.Now()})
+		d.startQueued()
 	}
 }
 

@@ -288,3 +288,48 @@ func slicesSort(as []*alert.Alert) {
 		}
 	}
 }
+
+// TestDispatcherFlushLimit: at most MaxFlushes flushes start at once, and
+// one still running after SlowFlush frees its place, so a slow receiver
+// delays the others by SlowFlush at most.
+func TestDispatcherFlushLimit(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		var mu sync.Mutex
+		var started []time.Duration
+		slow := notifierFunc(func(ctx context.Context, _ *alert.Notification) error {
+			mu.Lock()
+			started = append(started, time.Since(start))
+			mu.Unlock()
+			select {
+			case <-time.After(10 * time.Second):
+			case <-ctx.Done():
+			}
+			return nil
+		})
+		cfg, err := amconfig.Load(simpleRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewDispatcher(DispatcherOptions{Route: NewRoute(cfg.Route, nil), Notifier: slow, MaxFlushes: 2})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		for i := range 5 {
+			d.Put(firing(labels.FromStrings("alertname", fmt.Sprint("A", i)), start))
+		}
+		time.Sleep(40 * time.Second)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		want := []time.Duration{30 * time.Second, 30 * time.Second, 31 * time.Second, 31 * time.Second, 32 * time.Second}
+		if diff := cmp.Diff(want, started); diff != "" {
+			t.Errorf("flush starts (-want +got):\n%s", diff)
+		}
+	})
+}
+
+type notifierFunc func(ctx context.Context, n *alert.Notification) error
+
+func (f notifierFunc) Notify(ctx context.Context, n *alert.Notification) error { return f(ctx, n) }

@@ -155,23 +155,21 @@ func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes) e
 	}
 	e := &entry{timestamp: now, expiresAt: expiresAt, firing: h.firing, resolved: h.resolved}
 
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.store == nil {
+		l.mu.Lock()
+		defer l.mu.Unlock()
 		if prev := l.mem[key]; prev != nil && prev.timestamp.After(now) {
 			return nil
 		}
 		l.mem[key] = e
 		return nil
 	}
-	b, err := l.store.Get(nflogBucket, key)
-	if err != nil {
-		return fmt.Errorf("notification log: %w", err)
+	// Concurrent flushes' entries share one transaction and one sync.
+	keep := func(old []byte) bool {
+		prev, err := unmarshalEntry(old)
+		return err == nil && prev.timestamp.After(now)
 	}
-	if prev, err := unmarshalEntry(b); err == nil && prev.timestamp.After(now) {
-		return nil
-	}
-	if err := l.store.Put(nflogBucket, key, e.marshal()); err != nil {
+	if err := l.store.PutUnlessNewer(nflogBucket, key, e.marshal(), keep); err != nil {
 		return fmt.Errorf("notification log: %w", err)
 	}
 	return nil

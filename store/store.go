@@ -33,6 +33,10 @@ func Open(dir string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	// Concurrent batched writers (the notification log of many flushes)
+	// share a transaction; 1ms of waiting for company is plenty on
+	// loopback-speed workloads and keeps each writer's latency low.
+	db.MaxBatchDelay = time.Millisecond
 	return &Store{db: db}, nil
 }
 
@@ -63,6 +67,23 @@ func (s *Store) Update(bucket string, puts map[string][]byte, deletes []string) 
 			}
 		}
 		return nil
+	})
+}
+
+// PutUnlessNewer stores value under key unless keep(old) says the value
+// already stored must stay. It runs in bbolt's batch: concurrent calls
+// share one transaction and one disk sync, so many writers cost little
+// more than one. keep may run more than once.
+func (s *Store) PutUnlessNewer(bucket, key string, value []byte, keep func(old []byte) bool) error {
+	return s.db.Batch(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+		if err != nil {
+			return err
+		}
+		if old := b.Get([]byte(key)); old != nil && keep(old) {
+			return nil
+		}
+		return b.Put([]byte(key), value)
 	})
 }
 
