@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,7 +109,13 @@ func run(t *testing.T, sc scenario) *AlertingRule {
 				got = append(got, toSent(a))
 			}
 		}
-		if diff := cmp.Diff(st.sent, got); diff != "" {
+		// The order of one evaluation's sends is unspecified, as in
+		// Prometheus (a map).
+		bySent := func(a, b sent) int { return strings.Compare(a.Labels, b.Labels) }
+		want := slices.Clone(st.sent)
+		slices.SortFunc(want, bySent)
+		slices.SortFunc(got, bySent)
+		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("ts=%d: sent (-want +got):\n%s", st.ts, diff)
 		}
 		if s := ruleState(r); s != st.state {
