@@ -7,6 +7,7 @@ import (
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
@@ -25,6 +26,7 @@ type amHalf struct {
 	route      *grouping.Route
 	inhibitor  *inhibit.Inhibitor
 	receivers  map[string][]notify.Integration
+	intervals  map[string][]timeinterval.TimeInterval
 	pipeline   *notify.Pipeline
 	dispatcher *grouping.Dispatcher
 
@@ -46,7 +48,7 @@ func buildAMHalf(cfg *amconfig.Config) (*amHalf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inhibit_rules: %w", err)
 	}
-	return &amHalf{cfg: cfg, route: grouping.NewRoute(cfg.Route, nil), inhibitor: ih, receivers: receivers}, nil
+	return &amHalf{cfg: cfg, route: grouping.NewRoute(cfg.Route, nil), inhibitor: ih, receivers: receivers, intervals: notify.TimeIntervals(cfg)}, nil
 }
 
 // swapAMHalf stops the running half and starts h (nil: no routing) with
@@ -65,7 +67,7 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 		Receivers:     h.receivers,
 		Inhibitor:     h.inhibitor,
 		Silencer:      a.silences,
-		TimeIntervals: notify.TimeIntervals(h.cfg),
+		TimeIntervals: h.intervals,
 		Store:         a.store,
 		ExternalURL:   externalURL,
 		Logger:        a.o.Logger.With("component", "notify"),
@@ -152,8 +154,28 @@ func (r router) Groups() []api.AlertGroup {
 	}
 	gs := h.dispatcher.Groups()
 	out := make([]api.AlertGroup, len(gs))
+	now := time.Now()
 	for i, g := range gs {
-		out[i] = api.AlertGroup{Labels: g.Labels, Receiver: g.Receiver, Alerts: g.Alerts}
+		out[i] = api.AlertGroup{Labels: g.Labels, Receiver: g.Receiver, Alerts: g.Alerts, MutedBy: h.mutedBy(g.MuteTimeIntervals, g.ActiveTimeIntervals, now)}
+	}
+	return out
+}
+
+// mutedBy names the time intervals that mute a group at now, as the
+// pipeline's time stages decide: all active intervals when none contains
+// now, and the mute intervals that do.
+func (h *amHalf) mutedBy(mute, active []string, now time.Time) []string {
+	iv := timeinterval.NewIntervener(h.intervals)
+	var out []string
+	if len(active) > 0 {
+		if in, _, err := iv.Mutes(active, now); err == nil && !in {
+			out = append(out, active...)
+		}
+	}
+	if len(mute) > 0 {
+		if in, names, err := iv.Mutes(mute, now); err == nil && in {
+			out = append(out, names...)
+		}
 	}
 	return out
 }

@@ -281,10 +281,12 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 
 // AlertGroup is a snapshot of an aggregation group.
 type AlertGroup struct {
-	Labels   labels.Labels
-	Receiver string
-	Key      string
-	Alerts   []*alert.Alert // sorted as in a notification
+	Labels              labels.Labels
+	Receiver            string
+	Key                 string
+	Alerts              []*alert.Alert // sorted as in a notification
+	MuteTimeIntervals   []string       // the route's
+	ActiveTimeIntervals []string       // the route's
 }
 
 // Groups returns a snapshot of the aggregation groups, sorted by group
@@ -293,7 +295,11 @@ func (d *Dispatcher) Groups() []AlertGroup {
 	d.mu.Lock()
 	out := make([]AlertGroup, 0, len(d.groups))
 	for _, ag := range d.groups {
-		g := AlertGroup{Labels: ag.labels, Receiver: ag.id.route.Opts.Receiver, Key: ag.key, Alerts: make([]*alert.Alert, 0, len(ag.alerts))}
+		opts := &ag.id.route.Opts
+		g := AlertGroup{
+			Labels: ag.labels, Receiver: opts.Receiver, Key: ag.key, Alerts: make([]*alert.Alert, 0, len(ag.alerts)),
+			MuteTimeIntervals: opts.MuteTimeIntervals, ActiveTimeIntervals: opts.ActiveTimeIntervals,
+		}
 		for _, a := range ag.alerts {
 			g.Alerts = append(g.Alerts, a)
 		}
