@@ -21,7 +21,7 @@ import (
 // (every group new, so always notified), the message, the POST, and the
 // log write. It is the per-notification cost of delivery.
 func BenchmarkPipelineWebhook(b *testing.B) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	defer srv.Close()
