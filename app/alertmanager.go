@@ -69,9 +69,13 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 		Silencer:      a.silences,
 		TimeIntervals: h.intervals,
 		Store:         a.store,
-		ExternalURL:   externalURL,
-		Logger:        a.o.Logger.With("component", "notify"),
-		Registerer:    a.reg,
+		// The log is written in the background, one transaction every
+		// 100ms and when the half stops (before the next half loads it):
+		// flushes never wait for the disk.
+		LogFlushInterval: 100 * time.Millisecond,
+		ExternalURL:      externalURL,
+		Logger:           a.o.Logger.With("component", "notify"),
+		Registerer:       a.reg,
 	})
 	if err != nil {
 		return fmt.Errorf("notification pipeline: %w", err)

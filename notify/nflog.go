@@ -95,23 +95,31 @@ type nflog struct {
 	store     *store.Store
 	retention time.Duration
 
-	mu  sync.Mutex // serialises log and gc; guards mem
+	mu  sync.Mutex // serialises log and gc; guards mem and dirty
 	mem map[string]*entry
+
+	// async: mem is the log and dirty the entries not yet in the store
+	// (Options.LogFlushInterval).
+	async bool
+	dirty map[string]*entry
 }
 
 // openNflog checks the entries already in s and removes those that cannot
 // be read (there is nothing better to do with them: an entry that cannot be
 // read would otherwise block its group's dedup until it expired, and its
 // expiry cannot be read either). It returns how many it removed.
-func openNflog(s *store.Store, retention time.Duration) (*nflog, int, error) {
-	l := &nflog{store: s, retention: retention, mem: map[string]*entry{}}
+func openNflog(s *store.Store, retention time.Duration, async bool) (*nflog, int, error) {
+	l := &nflog{store: s, retention: retention, mem: map[string]*entry{}, async: async && s != nil, dirty: map[string]*entry{}}
 	if s == nil {
 		return l, 0, nil
 	}
 	var bad []string
 	err := s.ForEach(nflogBucket, func(k string, v []byte) error {
-		if _, err := unmarshalEntry(v); err != nil {
+		e, err := unmarshalEntry(v)
+		if err != nil {
 			bad = append(bad, k)
+		} else if l.async {
+			l.mem[k] = e
 		}
 		return nil
 	})
@@ -127,7 +135,7 @@ func openNflog(s *store.Store, retention time.Duration) (*nflog, int, error) {
 // get returns the entry of key, or nil if there is none or it cannot be
 // read.
 func (l *nflog) get(key string) (*entry, error) {
-	if l.store == nil {
+	if l.store == nil || l.async {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		return l.mem[key], nil
@@ -155,13 +163,16 @@ func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes) e
 	}
 	e := &entry{timestamp: now, expiresAt: expiresAt, firing: h.firing, resolved: h.resolved}
 
-	if l.store == nil {
+	if l.store == nil || l.async {
 		l.mu.Lock()
 		defer l.mu.Unlock()
 		if prev := l.mem[key]; prev != nil && prev.timestamp.After(now) {
 			return nil
 		}
 		l.mem[key] = e
+		if l.async {
+			l.dirty[key] = e
+		}
 		return nil
 	}
 	// Concurrent flushes' entries share one transaction and one sync.
@@ -175,16 +186,54 @@ func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes) e
 	return nil
 }
 
+// persist writes the entries logged since the last call, in one
+// transaction that keeps any newer entry already stored. Without async
+// mode there is nothing to do.
+func (l *nflog) persist() error {
+	l.mu.Lock()
+	if !l.async || len(l.dirty) == 0 {
+		l.mu.Unlock()
+		return nil
+	}
+	batch := l.dirty
+	l.dirty = map[string]*entry{}
+	l.mu.Unlock()
+	puts := make(map[string][]byte, len(batch))
+	for k, e := range batch {
+		puts[k] = e.marshal()
+	}
+	if err := l.store.Update(nflogBucket, puts, nil); err != nil {
+		// Keep them for the next try, unless logged again since.
+		l.mu.Lock()
+		for k, e := range batch {
+			if _, again := l.dirty[k]; !again {
+				l.dirty[k] = e
+			}
+		}
+		l.mu.Unlock()
+		return fmt.Errorf("notification log: %w", err)
+	}
+	return nil
+}
+
 // gc removes the entries that have expired at now and returns how many.
 func (l *nflog) gc(now time.Time) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.store == nil {
+	if l.store == nil || l.async {
 		n := 0
+		var expired []string
 		for k, e := range l.mem {
 			if !e.expiresAt.After(now) {
 				delete(l.mem, k)
+				delete(l.dirty, k)
+				expired = append(expired, k)
 				n++
+			}
+		}
+		if l.store != nil && len(expired) > 0 {
+			if err := l.store.Update(nflogBucket, nil, expired); err != nil {
+				return 0, fmt.Errorf("notification log gc: %w", err)
 			}
 		}
 		return n, nil

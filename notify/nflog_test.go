@@ -68,13 +68,13 @@ func TestNflogLog(t *testing.T) {
 		{"retention when shorter", DefaultRetention, 100 * time.Hour, DefaultRetention},
 		{"retention when no repeat", time.Hour, 0, time.Hour},
 	} {
-		for _, backend := range []string{"memory", "bbolt"} {
+		for _, backend := range []string{"memory", "bbolt", "bbolt-async"} {
 			t.Run(tc.name+"/nflog="+backend, func(t *testing.T) {
 				var s *store.Store
-				if backend == "bbolt" {
+				if backend != "memory" {
 					s = openStore(t)
 				}
-				l, _, err := openNflog(s, tc.retention)
+				l, _, err := openNflog(s, tc.retention, backend == "bbolt-async")
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -119,7 +119,7 @@ func TestOpenNflogRemovesUnreadableEntries(t *testing.T) {
 	if err := s.Update(nflogBucket, map[string][]byte{"good": good, "bad": []byte("{json?}")}, nil); err != nil {
 		t.Fatal(err)
 	}
-	l, removed, err := openNflog(s, DefaultRetention)
+	l, removed, err := openNflog(s, DefaultRetention, false)
 	if err != nil || removed != 1 {
 		t.Fatalf("open: removed %d, %v", removed, err)
 	}
@@ -178,4 +178,46 @@ func openStore(t *testing.T) *store.Store {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	return s
+}
+
+// TestNflogAsyncPersists: in async mode entries reach the store only when
+// persisted, in one transaction, and a log opened on the store then has
+// them.
+func TestNflogAsyncPersists(t *testing.T) {
+	s := openStore(t)
+	l, _, err := openNflog(s, DefaultRetention, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	for _, k := range []string{"a", "b"} {
+		if err := l.log(k, now, time.Hour, hashes{firing: []uint64{1}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if b, _ := s.Get(nflogBucket, "a"); b != nil {
+		t.Error("written before persist")
+	}
+	if e, _ := l.get("a"); e == nil {
+		t.Error("the log does not have its own entry")
+	}
+	if err := l.persist(); err != nil {
+		t.Fatal(err)
+	}
+	reopened, _, err := openNflog(s, DefaultRetention, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"a", "b"} {
+		if e, _ := reopened.get(k); e == nil || !e.timestamp.Equal(now) {
+			t.Errorf("entry %s after reopening: %+v", k, e)
+		}
+	}
+	// GC removes from memory and store.
+	if n, err := reopened.gc(now.Add(3 * time.Hour)); err != nil || n != 2 {
+		t.Errorf("gc: %d %v", n, err)
+	}
+	if b, _ := s.Get(nflogBucket, "a"); b != nil {
+		t.Error("gc left the entry in the store")
+	}
 }

@@ -65,6 +65,15 @@ type Options struct {
 	// entry expires after min(Retention, 2×repeat_interval). Zero means
 	// DefaultRetention.
 	Retention time.Duration
+	// LogFlushInterval, when positive, keeps the notification log in
+	// memory and writes it to the store in the background every interval
+	// (and when Run returns), one transaction for all new entries: a
+	// flush then never waits for the disk. A crash can lose the last
+	// interval's entries, so those notifications may be sent once more.
+	// Zero writes each entry before Notify returns. Only one Pipeline may
+	// use a store this way at a time: build the next one after the
+	// previous one's Run has returned.
+	LogFlushInterval time.Duration
 	// ExternalURL is the Data's ExternalURL, the URL alertd is reached at.
 	ExternalURL string
 	// Logger receives the retry loop's and GC's logs; nil discards them.
@@ -87,6 +96,8 @@ type Pipeline struct {
 	logger      *slog.Logger
 	metrics     *metrics
 	nflog       *nflog
+
+	flushInterval time.Duration // LogFlushInterval
 
 	// The retry backoff; tests shorten it.
 	backoffInitial, backoffMax time.Duration
@@ -116,7 +127,7 @@ func New(o Options) (*Pipeline, error) {
 			m.initIntegration(ig.Name())
 		}
 	}
-	l, removed, err := openNflog(o.Store, retention)
+	l, removed, err := openNflog(o.Store, retention, o.LogFlushInterval > 0)
 	if err != nil {
 		return nil, err
 	}
@@ -132,6 +143,7 @@ func New(o Options) (*Pipeline, error) {
 		logger:         logger,
 		metrics:        m,
 		nflog:          l,
+		flushInterval:  o.LogFlushInterval,
 		backoffInitial: DefaultBackoffInitial,
 		backoffMax:     DefaultBackoffMax,
 	}, nil
@@ -142,10 +154,24 @@ func New(o Options) (*Pipeline, error) {
 func (p *Pipeline) Run(ctx context.Context) error {
 	t := time.NewTicker(GCInterval)
 	defer t.Stop()
+	var flushC <-chan time.Time
+	if p.flushInterval > 0 {
+		ft := time.NewTicker(p.flushInterval)
+		defer ft.Stop()
+		flushC = ft.C
+	}
+	persist := func() {
+		if err := p.nflog.persist(); err != nil {
+			p.logger.Error("notification log write", "err", err)
+		}
+	}
+	defer persist()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-flushC:
+			persist()
 		case <-t.C:
 			if n, err := p.nflog.gc(time.Now()); err != nil {
 				p.logger.Error("notification log gc", "err", err)

@@ -695,3 +695,47 @@ func TestFailureReasonOfAnyError(t *testing.T) {
 		t.Errorf("failed_total{reason=other} = %v", got)
 	}
 }
+
+// TestAsyncLogSurvivesRestart: with LogFlushInterval the log is written in
+// the background; when Run returns everything logged is in the store, so
+// the next Pipeline on it (the one a reload or restart builds) does not
+// notify again.
+func TestAsyncLogSurvivesRestart(t *testing.T) {
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	rec := newRecorder(t, nil)
+	o := notify.Options{
+		Receivers:        map[string][]notify.Integration{receiverName: {hook(t, 0, rec, true)}},
+		Store:            s,
+		LogFlushInterval: time.Hour, // only the final write when Run returns
+	}
+	first := newPipeline(t, o)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	if err := first.Notify(ctxFor(t), flush(t0, 4*time.Hour, alertsAt("a", t0)...)); err != nil {
+		t.Fatal(err)
+	}
+	now := t0.Add(groupInterval)
+	if err := first.Notify(ctxFor(t), flush(now, 4*time.Hour, alertsAt("a", now)...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.take()); got != 1 {
+		t.Fatalf("%d requests before the restart, want 1", got)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	second := newPipeline(t, o)
+	now = t0.Add(2 * groupInterval)
+	if err := second.Notify(ctxFor(t), flush(now, 4*time.Hour, alertsAt("a", now)...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.take()); got != 0 {
+		t.Errorf("%d requests after the restart, want 0", got)
+	}
+}
