@@ -1,10 +1,8 @@
 package app_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -132,20 +130,7 @@ func TestDifferentialAlertmanager(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, u := range []string{am.URL, base} {
-			req, err := http.NewRequestWithContext(ctx, http.MethodPost, u+"/api/v2/alerts", bytes.NewReader(body))
-			if err != nil {
-				t.Fatal(err)
-			}
-			req.Header.Set("Content-Type", "application/json")
-			resp, err := http.DefaultTransport.RoundTrip(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			_ = resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Fatalf("POST %s/api/v2/alerts: %s %s", u, resp.Status, b)
-			}
+			postAlerts(t, u, body)
 		}
 	}
 	now := time.Now()

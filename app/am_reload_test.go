@@ -32,16 +32,7 @@ receivers:
 `
 	}
 	_, base := startAlertd(t, dir, routing("first"))
-	post := func(body string) {
-		t.Helper()
-		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v2/alerts", strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("POST alerts: %v %v", resp, err)
-		}
-		_ = resp.Body.Close()
-	}
+	post := func(body string) { postAlerts(t, base, []byte(body)) }
 	reload := func() (int, string) {
 		t.Helper()
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/-/reload", nil)

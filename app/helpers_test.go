@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -123,5 +124,25 @@ func eventually(ctx context.Context, timeout time.Duration, fn func(ctx context.
 			return err
 		case <-tick.C:
 		}
+	}
+}
+
+// postAlerts POSTs a JSON body to base's /api/v2/alerts and fails the test
+// unless it is accepted.
+func postAlerts(t *testing.T, base string, body []byte) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v2/alerts", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultTransport.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s/api/v2/alerts: %s %s", base, resp.Status, b)
 	}
 }

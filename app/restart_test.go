@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,22 +67,7 @@ receivers:
 			}
 		}
 	}
-	post := func(base, body string) {
-		t.Helper()
-		req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, base+"/api/v2/alerts", strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultTransport.RoundTrip(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_ = resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("POST alerts: %s", resp.Status)
-		}
-	}
+	post := func(base, body string) { postAlerts(t, base, []byte(body)) }
 	startsAt := time.Now().UTC().Format(time.RFC3339)
 	alerts := `[{"labels":{"alertname":"Disk","instance":"a"},"startsAt":"` + startsAt + `"}]`
 
