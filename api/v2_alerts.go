@@ -58,9 +58,13 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 	valid := make([]*alert.Alert, 0, len(posted))
 	var errs []string
 	for _, pa := range posted {
+		lbls, anns := pa.lbls, pa.anns
+		if !pa.scanned {
+			lbls, anns = labelsFromAPI(pa.Labels, true), labelsFromAPI(pa.Annotations, false)
+		}
 		a := &alert.Alert{
-			Labels:       labelsFromAPI(pa.Labels, true),
-			Annotations:  labelsFromAPI(pa.Annotations, false),
+			Labels:       lbls,
+			Annotations:  anns,
 			StartsAt:     pa.startsAt,
 			EndsAt:       pa.endsAt,
 			GeneratorURL: pa.GeneratorURL,
@@ -109,6 +113,9 @@ type postedAlert struct {
 	GeneratorURL string            `json:"generatorURL"`
 	startsAt     time.Time
 	endsAt       time.Time
+	// Set by scanAlerts, which builds the label sets directly.
+	scanned    bool
+	lbls, anns labels.Labels
 }
 
 // fastDecodeAlerts decodes a well-formed body with plain encoding/json,
@@ -128,6 +135,9 @@ func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
 	r.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil {
 		return nil, false
+	}
+	if out, ok := scanAlerts(b); ok {
+		return out, true
 	}
 	var out []postedAlert
 	if err := json.Unmarshal(b, &out); err != nil || out == nil {
