@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"slices"
 	"syscall"
 
@@ -16,6 +17,11 @@ import (
 )
 
 func main() {
+	// As Prometheus does: a GOGC of 75 unless the environment sets one,
+	// trading a little CPU for a smaller heap.
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(75)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := Main(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
