@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,8 +45,8 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 		posted = make([]postedAlert, len(body))
 		for i, pa := range body {
 			posted[i] = postedAlert{
-				Labels:       pa.Labels,
-				Annotations:  pa.Annotations,
+				lbls:         labelsFromAPI(pa.Labels, true),
+				anns:         labelsFromAPI(pa.Annotations, false),
 				startsAt:     time.Time(pa.StartsAt),
 				endsAt:       time.Time(pa.EndsAt),
 				GeneratorURL: string(pa.GeneratorURL),
@@ -58,13 +57,9 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 	valid := make([]*alert.Alert, 0, len(posted))
 	var errs []string
 	for _, pa := range posted {
-		lbls, anns := pa.lbls, pa.anns
-		if !pa.scanned {
-			lbls, anns = labelsFromAPI(pa.Labels, true), labelsFromAPI(pa.Annotations, false)
-		}
 		a := &alert.Alert{
-			Labels:       lbls,
-			Annotations:  anns,
+			Labels:       pa.lbls,
+			Annotations:  pa.anns,
 			StartsAt:     pa.startsAt,
 			EndsAt:       pa.endsAt,
 			GeneratorURL: pa.GeneratorURL,
@@ -104,26 +99,17 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
-// postedAlert is one alert of a POST /api/v2/alerts body.
+// postedAlert is one alert of a POST /api/v2/alerts body, decoded.
 type postedAlert struct {
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     string            `json:"startsAt"`
-	EndsAt       string            `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL"`
-	startsAt     time.Time
-	endsAt       time.Time
-	// Set by scanAlerts, which builds the label sets directly.
-	scanned    bool
-	lbls, anns labels.Labels
+	lbls, anns       labels.Labels
+	startsAt, endsAt time.Time
+	GeneratorURL     string
 }
 
-// fastDecodeAlerts decodes a well-formed body with plain encoding/json,
-// several times faster than the generated models. It accepts only what
-// the models accept too (labels present, timestamps and URL of the
-// formats the schema checks); anything else, and every error, goes the
-// models' way, so status codes and messages stay Alertmanager's. The body
-// is left readable for that.
+// fastDecodeAlerts scans a well-formed body (scanAlerts), several times
+// faster than the generated models. Anything it does not accept, and every
+// error, goes the models' way, so status codes and messages stay
+// Alertmanager's. The body is left readable for that.
 func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
 	if r.ContentLength == 0 {
 		return nil, false
@@ -136,35 +122,13 @@ func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
 	if err != nil {
 		return nil, false
 	}
-	if out, ok := scanAlerts(b); ok {
-		return out, true
-	}
-	var out []postedAlert
-	if err := json.Unmarshal(b, &out); err != nil || out == nil {
-		return nil, false
-	}
-	for i := range out {
-		pa := &out[i]
-		var ok bool
-		if pa.Labels == nil {
-			return nil, false
-		}
-		if pa.startsAt, ok = fastTime(pa.StartsAt); !ok {
-			return nil, false
-		}
-		if pa.endsAt, ok = fastTime(pa.EndsAt); !ok {
-			return nil, false
-		}
-		if pa.GeneratorURL != "" && !strfmt.Default.Validates("uri", pa.GeneratorURL) {
-			return nil, false
-		}
-	}
-	return out, true
+	return scanAlerts(b)
 }
 
 func fastTime(s string) (time.Time, bool) {
 	if s == "" {
-		return time.Time{}, true
+		// The models read "" as the Unix epoch; let them.
+		return time.Time{}, false
 	}
 	// What Go's strict RFC 3339 parser accepts, the schema's date-time
 	// format accepts too, at the same instant; anything else goes the

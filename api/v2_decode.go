@@ -13,7 +13,7 @@ import (
 // objects with the keys labels, annotations, startsAt, endsAt and
 // generatorURL, string values without escapes, each key at most once.
 // Anything else makes it give up (ok false) and the caller decodes the
-// body the general way, so every input keeps the general way's result.
+// body with the generated models, so every input keeps their result.
 func scanAlerts(b []byte) (out []postedAlert, ok bool) {
 	s := scanner{b: b}
 	if !s.consume('[') {
@@ -79,7 +79,6 @@ func scanAlerts(b []byte) (out []postedAlert, ok bool) {
 		if seen&1 == 0 { // labels are required
 			return nil, false
 		}
-		pa.scanned = true
 		out = append(out, pa)
 		if s.consume(']') {
 			return out, s.end()
