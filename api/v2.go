@@ -93,10 +93,11 @@ type AlertmanagerOptions struct {
 	// computed when it is read.
 	Silencer  Muter
 	Inhibitor Muter
-	// ResolveTimeout is the EndsAt given to posted alerts that have none,
-	// counted from when they are received (global.resolve_timeout);
-	// zero means Alertmanager's default, 5m.
-	ResolveTimeout time.Duration
+	// ResolveTimeout returns the EndsAt given to posted alerts that have
+	// none, counted from when they are received (global.resolve_timeout,
+	// which a reload may change); nil or zero means Alertmanager's
+	// default, 5m.
+	ResolveTimeout func() time.Duration
 	// ConfigYAML returns the routing configuration in Alertmanager's
 	// syntax, secrets redacted: /api/v2/status's config.original, which
 	// amtool's config commands parse with Alertmanager's config.Load.
@@ -134,9 +135,6 @@ type v2Route struct {
 func newV2(o AlertmanagerOptions, logger *slog.Logger) *v2 {
 	if o.Now == nil {
 		o.Now = time.Now
-	}
-	if o.ResolveTimeout <= 0 {
-		o.ResolveTimeout = defaultResolveTimeout
 	}
 	if o.StartTime.IsZero() {
 		o.StartTime = o.Now()

@@ -74,7 +74,7 @@ func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
 		}
 		if a.EndsAt.IsZero() {
 			a.Timeout = true
-			a.EndsAt = now.Add(v.o.ResolveTimeout)
+			a.EndsAt = now.Add(v.resolveTimeout())
 		}
 		if err := validateAlert(a); err != nil {
 			errs = append(errs, err.Error())
@@ -123,6 +123,16 @@ func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
 		return nil, false
 	}
 	return scanAlerts(b)
+}
+
+// resolveTimeout is global.resolve_timeout, or Alertmanager's default.
+func (v *v2) resolveTimeout() time.Duration {
+	if v.o.ResolveTimeout != nil {
+		if d := v.o.ResolveTimeout(); d > 0 {
+			return d
+		}
+	}
+	return defaultResolveTimeout
 }
 
 func fastTime(s string) (time.Time, bool) {

@@ -270,7 +270,7 @@ func newEnv(t *testing.T, now func() time.Time, mod ...func(*api.AlertmanagerOpt
 		Silences:       e.silences,
 		Silencer:       e.silences,
 		Inhibitor:      inhibitor(),
-		ResolveTimeout: 10 * time.Minute,
+		ResolveTimeout: func() time.Duration { return 10 * time.Minute },
 		ConfigYAML:     func() string { return amConfig },
 		Receivers:      func() []string { return []string{"default", "team-a"} },
 		StartTime:      startTime,

@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -86,4 +87,60 @@ receivers:
 		}
 		return false
 	})
+}
+
+// TestResolveTimeoutFollowsReload: alerts posted without endsAt get now +
+// the resolve_timeout of the running configuration.
+func TestResolveTimeoutFollowsReload(t *testing.T) {
+	dir := t.TempDir()
+	cfg := func(d string) string {
+		return "global:\n  resolve_timeout: " + d + "\nroute: {receiver: r}\nreceivers: [{name: r}]\n"
+	}
+	a, base := startAlertd(t, dir, cfg("1m"))
+	endsIn := func(name string) time.Duration {
+		t.Helper()
+		postAlerts(t, base, []byte(`[{"labels":{"alertname":"`+name+`"}}]`))
+		var as []struct {
+			Labels   map[string]string `json:"labels"`
+			EndsAt   time.Time         `json:"endsAt"`
+			StartsAt time.Time         `json:"startsAt"`
+		}
+		resp, err := http.DefaultTransport.RoundTrip(mustRequest(t, base+"/api/v2/alerts"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = resp.Body.Close() }()
+		b, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(b, &as); err != nil {
+			t.Fatalf("%v: %s", err, b)
+		}
+		for _, x := range as {
+			if x.Labels["alertname"] == name {
+				return x.EndsAt.Sub(x.StartsAt).Round(time.Second)
+			}
+		}
+		t.Fatalf("alert %s not listed: %s", name, b)
+		return 0
+	}
+	if d := endsIn("First"); d != time.Minute {
+		t.Errorf("endsAt - startsAt = %v, want 1m", d)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "alertd.yml"), []byte(cfg("3m")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if d := endsIn("Second"); d != 3*time.Minute {
+		t.Errorf("after the reload: endsAt - startsAt = %v, want 3m", d)
+	}
+}
+
+func mustRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
 }

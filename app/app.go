@@ -153,7 +153,7 @@ func New(o Options) (*App, error) {
 			Silences:       a.silences,
 			Silencer:       a.silences,
 			Inhibitor:      inhibitorMuter{a},
-			ResolveTimeout: a.resolveTimeout(),
+			ResolveTimeout: a.resolveTimeout,
 			ConfigYAML:     a.alertmanagerYAML,
 			Receivers:      a.receiverNames,
 			StartTime:      time.Now(),
