@@ -45,15 +45,7 @@ func TestAgainstAlertmanager(t *testing.T) {
 			}
 			return m
 		}
-		lset := func() labels.Labels {
-			b := labels.NewScratchBuilder(len(names))
-			for _, n := range names {
-				if rnd.IntN(3) > 0 {
-					b.Add(n, values[rnd.IntN(len(values))])
-				}
-			}
-			return b.Labels()
-		}
+		lset := func() labels.Labels { return randomLabels(rnd, names, values) }
 		rules := make([]amcommoncfg.InhibitRule, 1+rnd.IntN(6))
 		for i := range rules {
 			r := &rules[i]

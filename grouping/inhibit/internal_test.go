@@ -223,15 +223,7 @@ func TestAgainstReference(t *testing.T) {
 			}
 			return ms
 		}
-		lset := func() labels.Labels {
-			b := labels.NewScratchBuilder(len(names))
-			for _, n := range names {
-				if rnd.IntN(3) > 0 {
-					b.Add(n, values[rnd.IntN(len(values))])
-				}
-			}
-			return b.Labels()
-		}
+		lset := func() labels.Labels { return randomLabels(rnd, names, values) }
 
 		rules := make([]amcommoncfg.InhibitRule, 1+rnd.IntN(20))
 		for i := range rules {
@@ -362,4 +354,16 @@ func checkLive(t *testing.T, ih *Inhibitor) {
 	if ih.nLive != n {
 		t.Errorf("nLive = %d, want %d", ih.nLive, n)
 	}
+}
+
+// randomLabels picks, for each name, a random value or no label at all
+// (one time in three).
+func randomLabels(rnd *rand.Rand, names, values []string) labels.Labels {
+	b := labels.NewScratchBuilder(len(names))
+	for _, n := range names {
+		if rnd.IntN(3) > 0 {
+			b.Add(n, values[rnd.IntN(len(values))])
+		}
+	}
+	return b.Labels()
 }
