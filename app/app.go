@@ -78,7 +78,7 @@ type App struct {
 
 // New loads and validates the configuration and every rule file, and builds
 // the daemon. It starts nothing: an error here names the file and line.
-func New(o Options) (*App, error) {
+func New(o Options) (_ *App, err error) {
 	if o.ConfigFile == "" {
 		return nil, errors.New("no configuration file given")
 	}
@@ -111,15 +111,17 @@ func New(o Options) (*App, error) {
 	}
 	a.reg.MustRegister(a.reloadOK, a.reloadTime)
 	if o.StoragePath != "" {
-		st, err := store.Open(o.StoragePath)
-		if err != nil {
+		if a.store, err = store.Open(o.StoragePath); err != nil {
 			return nil, err
 		}
-		a.store = st
+		defer func() {
+			if err != nil {
+				_ = a.store.Close()
+			}
+		}()
 	}
 	sil, err := silences.New(silences.Options{Store: a.store, Logger: o.Logger.With("component", "silences"), Registerer: a.reg})
 	if err != nil {
-		_ = a.store.Close()
 		return nil, fmt.Errorf("silences: %w", err)
 	}
 	a.silences = sil
@@ -127,7 +129,6 @@ func New(o Options) (*App, error) {
 
 	fwd, err := forward.New(forward.Options{Logger: o.Logger.With("component", "forward"), Registerer: a.reg})
 	if err != nil {
-		_ = a.store.Close()
 		return nil, err
 	}
 	a.fwd = fwd
@@ -137,8 +138,7 @@ func New(o Options) (*App, error) {
 		Logger:     o.Logger,
 		Registerer: a.reg,
 	})
-	if err := a.load(); err != nil {
-		_ = a.store.Close()
+	if err = a.load(); err != nil {
 		return nil, err
 	}
 	a.handler = api.New(api.Options{
