@@ -7,7 +7,6 @@ import (
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
-	"github.com/prometheus/alertmanager/timeinterval"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
@@ -26,7 +25,6 @@ type amHalf struct {
 	route      *grouping.Route
 	inhibitor  *inhibit.Inhibitor
 	receivers  map[string][]notify.Integration
-	intervals  map[string][]timeinterval.TimeInterval
 	pipeline   *notify.Pipeline
 	dispatcher *grouping.Dispatcher
 
@@ -48,7 +46,7 @@ func buildAMHalf(cfg *amconfig.Config) (*amHalf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("inhibit_rules: %w", err)
 	}
-	return &amHalf{cfg: cfg, route: grouping.NewRoute(cfg.Route, nil), inhibitor: ih, receivers: receivers, intervals: notify.TimeIntervals(cfg)}, nil
+	return &amHalf{cfg: cfg, route: grouping.NewRoute(cfg.Route, nil), inhibitor: ih, receivers: receivers}, nil
 }
 
 // swapAMHalf stops the running half and starts h (nil: no routing) with
@@ -67,7 +65,7 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 		Receivers:     h.receivers,
 		Inhibitor:     h.inhibitor,
 		Silencer:      a.silences,
-		TimeIntervals: h.intervals,
+		TimeIntervals: notify.TimeIntervals(h.cfg),
 		Store:         a.store,
 		// The log is written in the background, one transaction every
 		// 100ms and when the half stops (before the next half loads it):
@@ -160,26 +158,7 @@ func (r router) Groups() []api.AlertGroup {
 	out := make([]api.AlertGroup, len(gs))
 	now := time.Now()
 	for i, g := range gs {
-		out[i] = api.AlertGroup{Labels: g.Labels, Receiver: g.Receiver, Alerts: g.Alerts, MutedBy: h.mutedBy(g.MuteTimeIntervals, g.ActiveTimeIntervals, now)}
-	}
-	return out
-}
-
-// mutedBy names the time intervals that mute a group at now, as the
-// pipeline's time stages decide: all active intervals when none contains
-// now, and the mute intervals that do.
-func (h *amHalf) mutedBy(mute, active []string, now time.Time) []string {
-	iv := timeinterval.NewIntervener(h.intervals)
-	var out []string
-	if len(active) > 0 {
-		if in, _, err := iv.Mutes(active, now); err == nil && !in {
-			out = append(out, active...)
-		}
-	}
-	if len(mute) > 0 {
-		if in, names, err := iv.Mutes(mute, now); err == nil && in {
-			out = append(out, names...)
-		}
+		out[i] = api.AlertGroup{Labels: g.Labels, Receiver: g.Receiver, Alerts: g.Alerts, MutedBy: h.pipeline.MutedBy(g.MuteTimeIntervals, g.ActiveTimeIntervals, now)}
 	}
 	return out
 }

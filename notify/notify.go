@@ -286,6 +286,25 @@ func (p *Pipeline) mute(m Muter, alerts []*alert.Alert, reason string) []*alert.
 	return kept
 }
 
+// MutedBy names the time intervals that mute a group at now, by the rules
+// Notify applies: all active intervals when none of them contains now,
+// and the mute intervals that do. The API shows them as mutedBy.
+func (p *Pipeline) MutedBy(mute, active []string, now time.Time) []string {
+	iv := timeinterval.NewIntervener(p.intervals)
+	var out []string
+	if len(active) > 0 {
+		if in, _, err := iv.Mutes(active, now); err == nil && !in {
+			out = append(out, active...)
+		}
+	}
+	if len(mute) > 0 {
+		if in, names, err := iv.Mutes(mute, now); err == nil && in {
+			out = append(out, names...)
+		}
+	}
+	return out
+}
+
 // inIntervals reports whether any of the named time intervals contains
 // now, as Alertmanager's timeinterval.Intervener.
 func (p *Pipeline) inIntervals(names []string, now time.Time) (bool, error) {

@@ -1,4 +1,4 @@
-package app
+package notify_test
 
 import (
 	"testing"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	amconfig "github.com/prometheus/alertmanager/config"
+
+	"github.com/alertd/alertd/notify"
 )
 
 func TestMutedBy(t *testing.T) {
@@ -22,7 +24,7 @@ time_intervals:
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := buildAMHalf(cfg)
+	p, err := notify.New(notify.Options{TimeIntervals: notify.TimeIntervals(cfg)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,7 @@ time_intervals:
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if diff := cmp.Diff(tc.want, h.mutedBy(tc.mute, tc.active, now)); diff != "" {
+			if diff := cmp.Diff(tc.want, p.MutedBy(tc.mute, tc.active, now)); diff != "" {
 				t.Errorf("mutedBy (-want +got):\n%s", diff)
 			}
 		})
