@@ -18,17 +18,15 @@ type BuildFunc func(rcv *amconfig.Receiver, idx int) (Integration, error)
 // alertd supports; the integration packages provide them (e.g.
 // webhook.Builder). A kind without a builder is an error when configured.
 type BuildOptions struct {
-	// Webhook builds webhook_configs entries.
-	Webhook BuildFunc
+	// Webhook builds webhook_configs entries, Email email_configs,
+	// Slack slack_configs and PagerDuty pagerduty_configs.
+	Webhook, Email, Slack, PagerDuty BuildFunc
 }
 
-// kindsNotYet are the receiver kinds alertd is going to support.
-func kindsNotYet() []string { return []string{"email_configs", "slack_configs", "pagerduty_configs"} }
-
 // BuildReceivers builds the integrations of every receiver of cfg, by
-// receiver name, in configuration order within each kind. Any configured
-// kind other than webhook_configs is an error that names the receiver and
-// the kind; every error is reported, joined.
+// receiver name, in configuration order within each kind. A configured
+// kind without a builder is an error that names the receiver and the
+// kind; every error is reported, joined.
 func BuildReceivers(cfg *amconfig.Config, o BuildOptions) (map[string][]Integration, error) {
 	out := make(map[string][]Integration, len(cfg.Receivers))
 	var errs []error
@@ -65,18 +63,14 @@ func buildReceiver(rcv *amconfig.Receiver, o BuildOptions) ([]Integration, error
 		if n == 0 {
 			continue
 		}
-		var build BuildFunc
-		if kind == "webhook_configs" {
-			build = o.Webhook
-		}
+		build := map[string]BuildFunc{
+			"webhook_configs":   o.Webhook,
+			"email_configs":     o.Email,
+			"slack_configs":     o.Slack,
+			"pagerduty_configs": o.PagerDuty,
+		}[kind]
 		if build == nil {
-			what := "not supported"
-			for _, k := range kindsNotYet() {
-				if k == kind {
-					what = "not supported yet"
-				}
-			}
-			errs = append(errs, fmt.Errorf("receiver %q: %s are %s", rcv.Name, kind, what))
+			errs = append(errs, fmt.Errorf("receiver %q: %s are not supported", rcv.Name, kind))
 			continue
 		}
 		for idx := range n {

@@ -39,9 +39,9 @@ func TestBuildReceivers(t *testing.T) {
     slack_configs: [{api_url: 'http://127.0.0.1:1/slack', channel: '#x'}]
     pagerduty_configs: [{routing_key: abc}]`,
 			wantErrs: []string{
-				`receiver "team-x": email_configs are not supported yet`,
-				`receiver "team-x": pagerduty_configs are not supported yet`,
-				`receiver "team-x": slack_configs are not supported yet`,
+				`receiver "team-x": email_configs are not supported`,
+				`receiver "team-x": pagerduty_configs are not supported`,
+				`receiver "team-x": slack_configs are not supported`,
 			},
 		},
 		{

@@ -127,3 +127,34 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// Redact returns err with every secret (a webhook URL, a routing key, a
+// password) in its text replaced by "<redacted>", should anything — a
+// client error quoting the URL, a response body echoing the request — have
+// put one there. Secrets shorter than 2 bytes are ignored: they are no
+// secret and would mangle the text. The returned error still unwraps to
+// err, for the failure Reason and Retry-After.
+func Redact(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	clean := msg
+	for _, sec := range secrets {
+		if len(sec) > 1 {
+			clean = strings.ReplaceAll(clean, sec, "<redacted>")
+		}
+	}
+	if clean == msg {
+		return err
+	}
+	return &redactedError{msg: clean, err: err}
+}
+
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

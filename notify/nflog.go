@@ -26,6 +26,9 @@ type entry struct {
 	// The label hashes sent (or, for resolved alerts with send_resolved
 	// false, that would have been sent), sorted.
 	firing, resolved []uint64
+	// state is what a Stateful integration asked to keep (Alertmanager's
+	// receiver_data), nil for the others.
+	state []byte
 }
 
 // stateKey is Alertmanager's nflog state key.
@@ -38,11 +41,21 @@ func stateKey(groupKey, receiver, integration string, idx int) string {
 //	0x01 varint(timestamp ns) varint(expiresAt ns)
 //	uvarint(len(firing)) firing as 8-byte little endian each
 //	uvarint(len(resolved)) resolved likewise
-const entryVersion = 1
+//
+// Version 2, written when the entry has a state, appends
+// uvarint(len(state)) state. Both are read.
+const (
+	entryVersion1 = 1
+	entryVersion2 = 2
+)
 
 func (e *entry) marshal() []byte {
-	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+2*binary.MaxVarintLen32+8*(len(e.firing)+len(e.resolved)))
-	b = append(b, entryVersion)
+	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+3*binary.MaxVarintLen32+8*(len(e.firing)+len(e.resolved))+len(e.state))
+	if e.state == nil {
+		b = append(b, entryVersion1)
+	} else {
+		b = append(b, entryVersion2)
+	}
 	b = binary.AppendVarint(b, e.timestamp.UnixNano())
 	b = binary.AppendVarint(b, e.expiresAt.UnixNano())
 	for _, hs := range [][]uint64{e.firing, e.resolved} {
@@ -51,15 +64,20 @@ func (e *entry) marshal() []byte {
 			b = binary.LittleEndian.AppendUint64(b, h)
 		}
 	}
+	if e.state != nil {
+		b = binary.AppendUvarint(b, uint64(len(e.state)))
+		b = append(b, e.state...)
+	}
 	return b
 }
 
 var errBadEntry = errors.New("malformed notification log entry")
 
 func unmarshalEntry(b []byte) (*entry, error) {
-	if len(b) == 0 || b[0] != entryVersion {
+	if len(b) == 0 || (b[0] != entryVersion1 && b[0] != entryVersion2) {
 		return nil, errBadEntry
 	}
+	version := b[0]
 	b = b[1:]
 	var e entry
 	for _, t := range []*time.Time{&e.timestamp, &e.expiresAt} {
@@ -82,6 +100,14 @@ func unmarshalEntry(b []byte) (*entry, error) {
 			b = b[8:]
 		}
 		*hs = s
+	}
+	if version == entryVersion2 {
+		l, n := binary.Uvarint(b)
+		if n <= 0 || uint64(len(b)-n) != l {
+			return nil, errBadEntry
+		}
+		e.state = append([]byte{}, b[n:]...)
+		b = b[len(b):]
 	}
 	if len(b) != 0 {
 		return nil, errBadEntry
@@ -156,12 +182,12 @@ func (l *nflog) get(key string) (*entry, error) {
 // log records a successful notification at now, as Alertmanager's
 // nflog.Log: an existing entry with a later timestamp is kept; the entry
 // expires after the retention or after 2×repeat if that is shorter.
-func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes) error {
+func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes, state []byte) error {
 	expiresAt := now.Add(l.retention)
 	if expiry := 2 * repeat; expiry > 0 && l.retention > expiry {
 		expiresAt = now.Add(expiry)
 	}
-	e := &entry{timestamp: now, expiresAt: expiresAt, firing: h.firing, resolved: h.resolved}
+	e := &entry{timestamp: now, expiresAt: expiresAt, firing: h.firing, resolved: h.resolved, state: state}
 
 	if l.store == nil || l.async {
 		l.mu.Lock()

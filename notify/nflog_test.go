@@ -21,6 +21,8 @@ func TestEntryRoundTrip(t *testing.T) {
 		{"empty sets", entry{timestamp: time.Unix(1, 2), expiresAt: time.Unix(3, 4), firing: []uint64{}, resolved: []uint64{}}},
 		{"hashes", entry{timestamp: time.Unix(1700000000, 0), expiresAt: time.Unix(1700028800, 0), firing: []uint64{0, 1, 1 << 63}, resolved: []uint64{42}}},
 		{"before 1970", entry{timestamp: time.Unix(-5, 0), expiresAt: time.Unix(0, 0), firing: []uint64{}, resolved: []uint64{7}}},
+		{"state", entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0), firing: []uint64{9}, resolved: []uint64{}, state: []byte(`{"ts":"1.2"}`)}},
+		{"empty state", entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0), firing: []uint64{}, resolved: []uint64{}, state: []byte{}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := unmarshalEntry(tc.e.marshal())
@@ -37,7 +39,8 @@ func TestEntryRoundTrip(t *testing.T) {
 func FuzzUnmarshalEntry(f *testing.F) {
 	f.Add((&entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0), firing: []uint64{1, 2}, resolved: []uint64{3}}).marshal())
 	f.Add([]byte{})
-	f.Add([]byte{entryVersion, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add([]byte{entryVersion1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Add((&entry{firing: []uint64{}, resolved: []uint64{}, state: []byte("x")}).marshal())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := unmarshalEntry(b)
 		if err != nil {
@@ -78,7 +81,7 @@ func TestNflogLog(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := l.log("k", now, tc.repeat, h); err != nil {
+				if err := l.log("k", now, tc.repeat, h, nil); err != nil {
 					t.Fatal(err)
 				}
 				got, err := l.get("k")
@@ -91,7 +94,7 @@ func TestNflogLog(t *testing.T) {
 				}
 
 				// An older write does not replace a newer entry.
-				if err := l.log("k", now.Add(-time.Minute), tc.repeat, hashes{}); err != nil {
+				if err := l.log("k", now.Add(-time.Minute), tc.repeat, hashes{}, nil); err != nil {
 					t.Fatal(err)
 				}
 				if got, _ := l.get("k"); !got.timestamp.Equal(now) {
@@ -140,10 +143,10 @@ func TestRunCollectsGarbageEvery15Minutes(t *testing.T) {
 		now := time.Now()
 		// Expires after 2×5m = 10m: still there at the first GC if it was
 		// written 6m in, gone at the first GC if written at the start.
-		if err := p.nflog.log("early", now, 5*time.Minute, hashes{}); err != nil {
+		if err := p.nflog.log("early", now, 5*time.Minute, hashes{}, nil); err != nil {
 			t.Fatal(err)
 		}
-		if err := p.nflog.log("late", now.Add(6*time.Minute), 5*time.Minute, hashes{}); err != nil {
+		if err := p.nflog.log("late", now.Add(6*time.Minute), 5*time.Minute, hashes{}, nil); err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(t.Context())
@@ -191,7 +194,7 @@ func TestNflogAsyncPersists(t *testing.T) {
 	}
 	now := time.Unix(1000, 0)
 	for _, k := range []string{"a", "b"} {
-		if err := l.log(k, now, time.Hour, hashes{firing: []uint64{1}}); err != nil {
+		if err := l.log(k, now, time.Hour, hashes{firing: []uint64{1}}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -40,6 +40,20 @@ type Integration interface {
 	Notify(ctx context.Context, d *Data) (retry bool, err error)
 }
 
+// Stateful is an Integration that keeps data per aggregation group from one
+// notification to the next: Slack's posted message, so that later
+// notifications of the group update it. The pipeline keeps the data in the
+// group's notification log entry (Alertmanager's receiver_data), so it
+// survives restarts and expires with the entry.
+type Stateful interface {
+	Integration
+	// NotifyState is Notify given the state that the last successful
+	// notification of this group returned (nil if none, or if the entry
+	// has expired); it returns the state to keep, which replaces it when
+	// the notification succeeds (nil keeps none).
+	NotifyState(ctx context.Context, d *Data, state []byte) (next []byte, retry bool, err error)
+}
+
 // GCInterval is how often Run removes expired notification log entries,
 // Alertmanager's --data.maintenance-interval default.
 const GCInterval = 15 * time.Minute
@@ -335,16 +349,20 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 
 	// With send_resolved false, the resolved alerts are not sent, and a
 	// flush with only resolved alerts only clears the log.
+	var prevState, state []byte
+	if prev != nil {
+		prevState, state = prev.state, prev.state
+	}
 	switch {
 	case ig.SendResolved():
-		err = p.retry(ctx, ig, f.all(), logger)
+		state, err = p.retry(ctx, ig, f.all(), prevState, logger)
 	case len(f.hashes.firing) > 0:
-		err = p.retry(ctx, ig, f.firing(), logger)
+		state, err = p.retry(ctx, ig, f.firing(), prevState, logger)
 	}
 	if err != nil {
 		return fail(err)
 	}
-	if err := p.nflog.log(key, n.Now, n.RepeatInterval, f.hashes); err != nil {
+	if err := p.nflog.log(key, n.Now, n.RepeatInterval, f.hashes, state); err != nil {
 		return fail(err)
 	}
 	return nil

@@ -44,8 +44,10 @@ func (b *backoff) next() time.Duration {
 // retry calls ig.Notify until it succeeds, says not to retry, or ctx ends,
 // as Alertmanager's RetryStage: the first attempt at once, then after each
 // backoff wait, or after the receiver's Retry-After if that is longer. A
-// Retry-After that ends past ctx's deadline ends the retries at once.
-func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, logger *slog.Logger) error {
+// Retry-After that ends past ctx's deadline ends the retries at once. A
+// Stateful integration gets state and its returned state is returned.
+func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []byte, logger *slog.Logger) ([]byte, error) {
+	stateful, _ := ig.(Stateful)
 	b := backoff{initial: p.backoffInitial, max: p.backoffMax}
 	latency := p.metrics.latency.WithLabelValues(ig.Name())
 	requests := p.metrics.requests.WithLabelValues(ig.Name())
@@ -56,10 +58,19 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, logger *s
 			if last == nil {
 				last = err
 			}
-			return fmt.Errorf("notify retry canceled after %d attempts: %w", attempts, last)
+			return nil, fmt.Errorf("notify retry canceled after %d attempts: %w", attempts, last)
 		}
 		start := time.Now()
-		retry, err := ig.Notify(ctx, d)
+		var (
+			retry bool
+			err   error
+			next  []byte
+		)
+		if stateful != nil {
+			next, retry, err = stateful.NotifyState(ctx, d, state)
+		} else {
+			retry, err = ig.Notify(ctx, d)
+		}
 		attempts++
 		latency.Observe(time.Since(start).Seconds())
 		requests.Inc()
@@ -67,11 +78,11 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, logger *s
 			if attempts > 1 {
 				logger.Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", len(d.Alerts))
 			}
-			return nil
+			return next, nil
 		}
 		requestsFailed.Inc()
 		if !retry {
-			return fmt.Errorf("notify retry canceled due to unrecoverable error after %d attempts: %w", attempts, err)
+			return nil, fmt.Errorf("notify retry canceled due to unrecoverable error after %d attempts: %w", attempts, err)
 		}
 		if ctx.Err() == nil {
 			if last == nil || err.Error() != last.Error() {
@@ -84,7 +95,7 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, logger *s
 		if e, ok := errors.AsType[*Error](err); ok && e.RetryAfter > wait {
 			wait = e.RetryAfter
 			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < wait {
-				return fmt.Errorf("notify retry canceled after %d attempts: Retry-After %s ends past the flush deadline: %w", attempts, e.RetryAfter, err)
+				return nil, fmt.Errorf("notify retry canceled after %d attempts: Retry-After %s ends past the flush deadline: %w", attempts, e.RetryAfter, err)
 			}
 		}
 		t := time.NewTimer(wait)

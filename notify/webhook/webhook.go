@@ -253,7 +253,6 @@ func redact(s string) string {
 // that echoes the request, say — have put one in its text. The returned
 // error still unwraps to err, for the failure reason and Retry-After.
 func scrub(err error, s string) error {
-	msg := err.Error()
 	secrets := []string{s}
 	if u, perr := url.Parse(s); perr == nil {
 		secrets = append(secrets, u.RawQuery, u.EscapedPath(), u.Path)
@@ -261,23 +260,5 @@ func scrub(err error, s string) error {
 			secrets = append(secrets, pw)
 		}
 	}
-	clean := msg
-	for _, sec := range secrets {
-		// Short parts ("/", "") are no secret and would mangle the text.
-		if len(sec) > 1 {
-			clean = strings.ReplaceAll(clean, sec, "<redacted>")
-		}
-	}
-	if clean == msg {
-		return err
-	}
-	return &redactedError{msg: clean, err: err}
+	return notify.Redact(err, secrets...)
 }
-
-type redactedError struct {
-	msg string
-	err error
-}
-
-func (e *redactedError) Error() string { return e.msg }
-func (e *redactedError) Unwrap() error { return e.err }
