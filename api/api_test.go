@@ -184,6 +184,9 @@ func TestLifecycle(t *testing.T) {
 	if code, _ := get(t, h, http.MethodGet, "/-/ready"); code != 503 {
 		t.Errorf("ready before start: %d, want 503", code)
 	}
+	if code, body := get(t, h, http.MethodGet, "/debug/pprof/"); code != 200 || !strings.Contains(body, "goroutine") {
+		t.Errorf("pprof index: %d %.80q", code, body)
+	}
 	ready = true
 	if code, _ := get(t, h, http.MethodGet, "/-/ready"); code != 200 {
 		t.Errorf("ready: %d", code)

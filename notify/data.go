@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"fmt"
 	"regexp"
 	"time"
 
@@ -66,28 +65,74 @@ type Data struct {
 func newData(n *alert.Notification, externalURL string, alerts []*alert.Alert) *Data {
 	d := &Data{
 		Receiver:    regexp.QuoteMeta(n.Receiver),
-		Alerts:      make([]DataAlert, 0, len(alerts)),
+		Status:      StatusResolved,
+		Alerts:      make([]DataAlert, len(alerts)),
 		GroupLabels: toKV(n.GroupLabels),
 		ExternalURL: externalURL,
 		GroupKey:    n.GroupKey,
 	}
-	for _, a := range alerts {
-		da := DataAlert{
-			Status:       StatusFiring,
-			Labels:       toKV(a.Labels),
-			Annotations:  toKV(a.Annotations),
-			StartsAt:     a.StartsAt.UTC(),
-			GeneratorURL: a.GeneratorURL,
-			Fingerprint:  fmt.Sprintf("%016x", alert.Fingerprint(a.Labels)),
-		}
+	for i, a := range alerts {
+		da := &d.Alerts[i]
+		da.Status = StatusFiring
+		da.Labels = toKV(a.Labels)
+		da.Annotations = toKV(a.Annotations)
+		da.StartsAt = a.StartsAt.UTC()
+		da.GeneratorURL = a.GeneratorURL
+		da.Fingerprint = fingerprintString(alert.Fingerprint(a.Labels))
 		if a.Resolved(n.Now) {
 			da.Status = StatusResolved
 			da.EndsAt = a.EndsAt.UTC()
+		} else {
+			d.Status = StatusFiring
 		}
-		d.Alerts = append(d.Alerts, da)
 	}
-	d.summarise()
+	d.CommonLabels = commonOf(alerts, func(a *alert.Alert) labels.Labels { return a.Labels })
+	d.CommonAnnotations = commonOf(alerts, func(a *alert.Alert) labels.Labels { return a.Annotations })
 	return d
+}
+
+// commonOf returns the pairs of field that every alert has, as common does
+// for DataAlerts, without building and pruning a map.
+func commonOf(alerts []*alert.Alert, field func(*alert.Alert) labels.Labels) KV {
+	if len(alerts) == 0 {
+		return KV{}
+	}
+	first := field(alerts[0])
+	if len(alerts) == 1 {
+		return toKV(first)
+	}
+	out := make(KV, first.Len())
+	first.Range(func(l labels.Label) {
+		for _, a := range alerts[1:] {
+			if v, ok := getLabel(field(a), l.Name); !ok || v != l.Value {
+				return
+			}
+		}
+		out[l.Name] = l.Value
+	})
+	return out
+}
+
+// getLabel is Labels.Get that tells an empty value from an absent label
+// (labels never have empty values, but annotations may).
+func getLabel(ls labels.Labels, name string) (string, bool) {
+	v, ok := "", false
+	ls.Range(func(l labels.Label) {
+		if !ok && l.Name == name {
+			v, ok = l.Value, true
+		}
+	})
+	return v, ok
+}
+
+// fingerprintString is fmt.Sprintf("%016x", fp).
+func fingerprintString(fp uint64) string {
+	var b [16]byte
+	for i := 15; i >= 0; i-- {
+		b[i] = "0123456789abcdef"[fp&0xf]
+		fp >>= 4
+	}
+	return string(b[:])
 }
 
 // summarise sets Status, CommonLabels and CommonAnnotations from Alerts.

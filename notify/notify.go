@@ -344,8 +344,14 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 		return nil
 	}
 	p.metrics.notifications.WithLabelValues(ig.Name()).Inc()
-	logger := p.logger.With("receiver", n.Receiver, "integration", fmt.Sprintf("%s[%d]", ig.Name(), ig.Index()), "group_key", n.GroupKey)
-	logger.Debug("notify", "reason", why.String())
+	// The logger is made when first needed: With formats its attributes
+	// at once, a cost every flush would otherwise pay.
+	logger := sync.OnceValue(func() *slog.Logger {
+		return p.logger.With("receiver", n.Receiver, "integration", fmt.Sprintf("%s[%d]", ig.Name(), ig.Index()), "group_key", n.GroupKey)
+	})
+	if p.logger.Enabled(ctx, slog.LevelDebug) {
+		logger().Debug("notify", "reason", why.String())
+	}
 
 	// With send_resolved false, the resolved alerts are not sent, and a
 	// flush with only resolved alerts only clears the log.

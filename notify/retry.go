@@ -46,7 +46,7 @@ func (b *backoff) next() time.Duration {
 // backoff wait, or after the receiver's Retry-After if that is longer. A
 // Retry-After that ends past ctx's deadline ends the retries at once. A
 // Stateful integration gets state and its returned state is returned.
-func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []byte, logger *slog.Logger) ([]byte, error) {
+func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []byte, logger func() *slog.Logger) ([]byte, error) {
 	stateful, _ := ig.(Stateful)
 	b := backoff{initial: p.backoffInitial, max: p.backoffMax}
 	latency := p.metrics.latency.WithLabelValues(ig.Name())
@@ -76,7 +76,7 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []b
 		requests.Inc()
 		if err == nil {
 			if attempts > 1 {
-				logger.Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", len(d.Alerts))
+				logger().Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", len(d.Alerts))
 			}
 			return next, nil
 		}
@@ -86,7 +86,7 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []b
 		}
 		if ctx.Err() == nil {
 			if last == nil || err.Error() != last.Error() {
-				logger.Warn("notify attempt failed, will retry later", "attempts", attempts, "err", err)
+				logger().Warn("notify attempt failed, will retry later", "attempts", attempts, "err", err)
 			}
 			last = err
 		}

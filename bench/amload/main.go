@@ -539,10 +539,13 @@ func (s *sink) expect(path string, want int) *counter {
 }
 
 // webhookMessage is the part of Alertmanager's webhook payload the sink
-// reads.
+// reads: only the label it counts by, so that decoding (on the same cores
+// as the system measured) allocates little.
 type webhookMessage struct {
 	Alerts []struct {
-		Labels map[string]string `json:"labels"`
+		Labels struct {
+			Instance string `json:"instance"`
+		} `json:"labels"`
 	} `json:"alerts"`
 }
 
@@ -586,7 +589,7 @@ func (c *counter) add(now time.Time, m *webhookMessage) {
 	before := len(c.seen)
 	c.n += len(m.Alerts)
 	for _, a := range m.Alerts {
-		c.seen[a.Labels["instance"]] = struct{}{}
+		c.seen[a.Labels.Instance] = struct{}{}
 	}
 	if now.After(c.last) {
 		c.last = now

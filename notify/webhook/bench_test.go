@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,16 +18,23 @@ import (
 )
 
 // BenchmarkPipelineWebhook is one group flush of n alerts through the
-// whole pipeline to a webhook on loopback: dedup against the bbolt log
-// (every group new, so always notified), the message, the POST, and the
-// log write. It is the per-notification cost of delivery.
+// whole pipeline to a webhook on loopback: dedup against the notification
+// log (every group new, so always notified), the message, the POST, and the
+// log write — to bbolt before Notify returns (log=sync), or in the
+// background every 100ms as alertd runs it (log=async). It is the
+// per-notification cost of delivery.
 func BenchmarkPipelineWebhook(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	defer srv.Close()
-	for _, n := range []int{10} {
-		b.Run(fmt.Sprintf("alerts=%d", n), func(b *testing.B) {
+	for _, bc := range []struct {
+		n     int
+		async bool
+	}{{10, false}, {10, true}} {
+		n := bc.n
+		name := map[bool]string{false: "sync", true: "async"}[bc.async]
+		b.Run(fmt.Sprintf("alerts=%d/log=%s", n, name), func(b *testing.B) {
 			st, err := store.Open(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
@@ -36,10 +44,24 @@ func BenchmarkPipelineWebhook(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			p, err := notify.New(notify.Options{Receivers: map[string][]notify.Integration{"r": {wh}}, Store: st})
+			o := notify.Options{Receivers: map[string][]notify.Integration{"r": {wh}}, Store: st}
+			if bc.async {
+				o.LogFlushInterval = 100 * time.Millisecond
+			}
+			p, err := notify.New(o)
 			if err != nil {
 				b.Fatal(err)
 			}
+			ctx, cancel := context.WithCancel(b.Context())
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				_ = p.Run(ctx)
+			}()
+			defer func() {
+				cancel()
+				<-done
+			}()
 			now := time.Now()
 			alerts := make([]*alert.Alert, n)
 			for i := range alerts {

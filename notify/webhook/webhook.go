@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -168,15 +167,7 @@ func (n *Notifier) SendResolved() bool { return n.sendResolved }
 // and 5xx and 429 responses are retryable; other statuses are not.
 func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	d = d.Truncate(n.maxAlerts)
-	var body bytes.Buffer
-	if err := json.NewEncoder(&body).Encode(Message{
-		Data:            d,
-		Version:         Version,
-		GroupKey:        d.GroupKey,
-		TruncatedAlerts: d.TruncatedAlerts,
-	}); err != nil {
-		return false, fmt.Errorf("encode webhook message: %w", err)
-	}
+	body := appendMessage(make([]byte, 0, 512+512*len(d.Alerts)), d)
 
 	u := n.url
 	if n.urlFile != "" {
@@ -195,7 +186,7 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, n.timeout, fmt.Errorf("configured webhook timeout reached (%s)", n.timeout))
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, &body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return false, errors.New("webhook request: invalid url")
 	}
