@@ -97,7 +97,7 @@ func alertmanagerPart(b []byte) (text string, ok bool, err error) {
 var secretKeys = []string{
 	"password", "auth_password", "auth_secret", "smtp_auth_password", "smtp_auth_secret",
 	"api_key", "opsgenie_api_key", "victorops_api_key", "service_key", "routing_key",
-	"token", "bot_token", "telegram_bot_token", "credentials", "bearer_token",
+	"token", "bot_token", "app_token", "telegram_bot_token", "credentials", "bearer_token",
 	"client_secret", "api_secret", "wechat_api_secret", "secret",
 }
 

@@ -195,3 +195,41 @@ func TestAlertmanagerHalfErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestAlertmanagerStringHidesReceiverSecrets checks config.original for
+// the secrets of every integration alertd delivers to.
+func TestAlertmanagerStringHidesReceiverSecrets(t *testing.T) {
+	in := `
+global:
+  smtp_smarthost: mail.example.org:587
+  smtp_from: alertd@example.org
+  smtp_auth_password: SECRET-global-smtp
+  slack_api_url: https://hooks.slack.com/services/SECRET-global-slack
+route: {receiver: all}
+receivers:
+- name: all
+  email_configs:
+  - {to: ops@example.org, auth_username: u, auth_password: SECRET-smtp-password}
+  - {to: ops@example.org, auth_username: u, auth_secret: SECRET-cram-secret}
+  slack_configs:
+  - {api_url: "https://hooks.slack.com/services/SECRET-slack-hook", channel: "#ops"}
+  - {app_token: SECRET-slack-bot-token, channel: "#ops"}
+  pagerduty_configs:
+  - {routing_key: SECRET-pd-routing-key}
+  webhook_configs:
+  - {url: "http://hooks.example.org/SECRET-webhook", http_config: {basic_auth: {username: u, password: SECRET-basic}}}
+`
+	c, err := Load([]byte(in), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.AlertmanagerString()
+	if strings.Contains(s, "SECRET") {
+		t.Errorf("config.original shows a secret:\n%s", s)
+	}
+	for _, key := range []string{"auth_password: <secret>", "app_token: <secret>", "routing_key: <secret>", "api_url: " + RedactedURL} {
+		if !strings.Contains(s, key) {
+			t.Errorf("config.original lacks %q:\n%s", key, s)
+		}
+	}
+}
