@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"fmt"
+	"log/slog"
+	"net/url"
 	"sync"
 	"time"
 
@@ -14,6 +16,9 @@ import (
 	"github.com/alertd/alertd/grouping"
 	"github.com/alertd/alertd/grouping/inhibit"
 	"github.com/alertd/alertd/notify"
+	"github.com/alertd/alertd/notify/email"
+	"github.com/alertd/alertd/notify/pagerduty"
+	"github.com/alertd/alertd/notify/slack"
 	"github.com/alertd/alertd/notify/webhook"
 )
 
@@ -34,11 +39,27 @@ type amHalf struct {
 
 // buildAMHalf validates and builds what does not touch shared state: the
 // pipeline and dispatcher are made when the half is swapped in.
-func buildAMHalf(cfg *amconfig.Config) (*amHalf, error) {
+// Its templates are Alertmanager's defaults and the files of cfg's
+// templates globs (already made absolute by config.Load), which see
+// externalURL as .ExternalURL.
+func buildAMHalf(cfg *amconfig.Config, externalURL string, logger *slog.Logger) (*amHalf, error) {
 	if cfg == nil {
 		return nil, nil
 	}
-	receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{Webhook: webhook.Builder(webhook.Options{})})
+	u, err := url.Parse(externalURL)
+	if err != nil {
+		return nil, fmt.Errorf("external URL: %w", err)
+	}
+	tmpl, err := notify.LoadTemplates(cfg.Templates, u)
+	if err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{
+		Webhook:   webhook.Builder(webhook.Options{}),
+		Email:     email.Builder(email.Options{Templates: tmpl}),
+		Slack:     slack.Builder(slack.Options{Templates: tmpl}),
+		PagerDuty: pagerduty.Builder(pagerduty.Options{Templates: tmpl, Logger: logger.With("component", "notify", "integration", pagerduty.Name)}),
+	})
 	if err != nil {
 		return nil, err
 	}

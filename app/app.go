@@ -210,7 +210,7 @@ func (a *App) build() (*loaded, error) {
 			ExternalLabels:     labels.FromMap(cfg.Global.ExternalLabels),
 			ExternalURL:        externalURL,
 		},
-		digest: digest(append([]string{a.o.ConfigFile}, files...)),
+		digest: digest(watched(a.o.ConfigFile, cfg, files)),
 	}
 	if cfg.Datasource.URL != "" {
 		l.ds, err = datasource.New(datasource.Options{
@@ -233,7 +233,7 @@ func (a *App) build() (*loaded, error) {
 	if err := forward.ValidateTargets(l.targets); err != nil {
 		return nil, fmt.Errorf("%s: alertmanagers: %w", a.o.ConfigFile, err)
 	}
-	if l.am, err = buildAMHalf(cfg.Alertmanager); err != nil {
+	if l.am, err = buildAMHalf(cfg.Alertmanager, externalURL, a.o.Logger); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.o.ConfigFile, err)
 	}
 	return l, nil
@@ -421,7 +421,7 @@ func (a *App) watch(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		if d := digest(append([]string{a.o.ConfigFile}, files...)); d != last {
+		if d := digest(watched(a.o.ConfigFile, cfg, files)); d != last {
 			a.logger.Info("configuration or rule files changed, reloading")
 			if a.Reload() != nil {
 				// Keep the bad digest so the same bad files are not
@@ -432,6 +432,21 @@ func (a *App) watch(ctx context.Context) {
 			}
 		}
 	}
+}
+
+// watched returns the files whose change reloads the configuration: the
+// configuration file, the rule files and the notification templates.
+func watched(configFile string, cfg *config.Config, ruleFiles []string) []string {
+	files := append([]string{configFile}, ruleFiles...)
+	if cfg.Alertmanager != nil {
+		for _, g := range cfg.Alertmanager.Templates {
+			m, err := filepath.Glob(g)
+			if err == nil {
+				files = append(files, m...)
+			}
+		}
+	}
+	return files
 }
 
 // digest hashes the names and contents of files.
