@@ -7,6 +7,7 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 
 	"github.com/alertd/alertd/internal/notifytest"
+	"github.com/alertd/alertd/internal/smtptest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/email"
 )
@@ -19,14 +20,14 @@ func TestConformance(t *testing.T) {
 // AUTH PLAIN and LOGIN with the suite's secret as the password, and
 // answers the DATA of each transaction as told.
 type conformanceReceiver struct {
-	f *fakeSMTP
+	f *smtptest.Server
 }
 
 func startConformance(t *testing.T) notifytest.Receiver {
-	return &conformanceReceiver{f: startFakeSMTP(t, fakeOptions{
-		mechs:    []string{"PLAIN", "LOGIN"},
-		user:     "alertd",
-		password: notifytest.Secret,
+	return &conformanceReceiver{f: smtptest.Start(t, smtptest.Options{
+		STARTTLS: true,
+		Username: "alertd",
+		Password: notifytest.Secret,
 	})}
 }
 
@@ -34,11 +35,11 @@ func (r *conformanceReceiver) Integration(t *testing.T, c notifytest.Config) not
 	cfg := email.Config{
 		To:           "ops@example.org",
 		From:         "alertd@example.org",
-		Smarthost:    r.f.addr,
+		Smarthost:    r.f.Addr(),
 		AuthUsername: "alertd",
 		AuthPassword: c.Secret,
 		RequireTLS:   true,
-		TLSConfig:    commoncfg.TLSConfig{CA: r.f.caPEM},
+		TLSConfig:    commoncfg.TLSConfig{CA: r.f.CAPEM()},
 		HTML:         email.DefaultHTML,
 		Timeout:      c.Timeout,
 		SendResolved: true,
@@ -57,15 +58,15 @@ func (r *conformanceReceiver) Answer(o ...notifytest.Outcome) {
 	for _, o := range o {
 		switch o {
 		case notifytest.OK:
-			r.f.answer(reply{at: "DATA"})
+			r.f.Answer(smtptest.Reply{At: "DATA"})
 		case notifytest.Transient:
-			r.f.answer(reply{at: "DATA", code: 451, text: "try again later"})
+			r.f.Answer(smtptest.Reply{At: "DATA", Code: 451, Text: "try again later"})
 		case notifytest.RateLimited:
-			r.f.answer(reply{at: "DATA", code: 421, text: "too many messages, slow down"})
+			r.f.Answer(smtptest.Reply{At: "DATA", Code: 421, Text: "too many messages, slow down"})
 		case notifytest.Permanent:
-			r.f.answer(reply{at: "DATA", code: 550, text: notifytest.PermanentBody})
+			r.f.Answer(smtptest.Reply{At: "DATA", Code: 550, Text: notifytest.PermanentBody})
 		case notifytest.Hang:
-			r.f.answer(reply{at: "DATA", hang: true})
+			r.f.Answer(smtptest.Reply{At: "DATA", Hang: true})
 		}
 	}
 }
@@ -74,9 +75,9 @@ func (r *conformanceReceiver) Answer(o ...notifytest.Outcome) {
 // the group and says whether it is resolved.
 func (r *conformanceReceiver) Received() []notifytest.Received {
 	var out []notifytest.Received
-	for _, d := range r.f.delivered() {
+	for _, d := range r.f.Messages() {
 		subject := "unreadable message"
-		if m, err := parseMessage(d.data); err == nil {
+		if m, err := parseMessage(d.Raw); err == nil {
 			subject = m.subject
 		}
 		out = append(out, notifytest.Received{

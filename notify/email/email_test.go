@@ -24,6 +24,7 @@ import (
 	commoncfg "github.com/prometheus/common/config"
 
 	"github.com/alertd/alertd/internal/notifytest"
+	"github.com/alertd/alertd/internal/smtptest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/email"
 )
@@ -92,15 +93,15 @@ func parseMessage(data []byte) (*parsedMessage, error) {
 
 // baseConfig is an email to f over STARTTLS, trusting f's certificate,
 // with AUTH as user.
-func baseConfig(f *fakeSMTP) email.Config {
+func baseConfig(f *smtptest.Server) email.Config {
 	return email.Config{
 		To:           "ops@example.org",
 		From:         "alertd@example.org",
-		Smarthost:    f.addr,
+		Smarthost:    f.Addr(),
 		AuthUsername: user,
 		AuthPassword: password,
 		RequireTLS:   true,
-		TLSConfig:    commoncfg.TLSConfig{CA: f.caPEM},
+		TLSConfig:    commoncfg.TLSConfig{CA: f.CAPEM()},
 		HTML:         email.DefaultHTML,
 	}
 }
@@ -115,9 +116,9 @@ func newNotifier(t *testing.T, c email.Config) *email.Notifier {
 }
 
 // onlyOne returns the one message f accepted.
-func onlyOne(t *testing.T, f *fakeSMTP) delivered {
+func onlyOne(t *testing.T, f *smtptest.Server) smtptest.Message {
 	t.Helper()
-	got := f.delivered()
+	got := f.Messages()
 	if len(got) != 1 {
 		t.Fatalf("%d messages delivered, want 1", len(got))
 	}
@@ -203,7 +204,7 @@ func TestMessage(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFakeSMTP(t, fakeOptions{mechs: []string{"PLAIN"}, user: user, password: password})
+			f := smtptest.Start(t, smtptest.Options{STARTTLS: true, Username: user, Password: password, Mechanisms: []string{"PLAIN"}})
 			c := baseConfig(f)
 			c.To = "ops@example.org, Bob <bob@example.org>"
 			c.From = "Alertd <alertd@{{ `example.org` }}>"
@@ -218,14 +219,14 @@ func TestMessage(t *testing.T) {
 				t.Fatalf("Notify: retry %v, %v", retry, err)
 			}
 			d := onlyOne(t, f)
-			envelope := fmt.Sprintf("hello=%s tls=%v auth=%s/%s from=%s to=%v", d.hello, d.tls, d.mech, d.user, d.from, d.to)
+			envelope := fmt.Sprintf("hello=%s tls=%v auth=%s/%s from=%s to=%v", d.Hello, d.TLS, d.Mechanism, d.User, d.From, d.To)
 			if want := "hello=localhost tls=true auth=PLAIN/alertd from=alertd@example.org to=[ops@example.org bob@example.org]"; envelope != want {
 				t.Errorf("envelope %s, want %s", envelope, want)
 			}
 
-			m, err := parseMessage(d.data)
+			m, err := parseMessage(d.Raw)
 			if err != nil {
-				t.Fatalf("parse message: %v\n%s", err, d.data)
+				t.Fatalf("parse message: %v\n%s", err, d.Raw)
 			}
 			xteam, err := new(mime.WordDecoder).DecodeHeader(m.header.Get("X-Team"))
 			if err != nil {
@@ -265,7 +266,7 @@ func TestMessage(t *testing.T) {
 }
 
 func TestThreading(t *testing.T) {
-	f := startFakeSMTP(t, fakeOptions{mechs: []string{"PLAIN"}, user: user, password: password})
+	f := smtptest.Start(t, smtptest.Options{STARTTLS: true, Username: user, Password: password, Mechanisms: []string{"PLAIN"}})
 	for _, byDate := range []string{"none", "daily"} {
 		c := baseConfig(f)
 		c.Threading, c.ThreadByDate = true, byDate
@@ -279,12 +280,12 @@ func TestThreading(t *testing.T) {
 		"<alert-" + hash + "-@alertmanager>",
 		"<alert-" + hash + "-" + time.Now().Format(time.DateOnly) + "@alertmanager>",
 	}
-	got := f.delivered()
+	got := f.Messages()
 	if len(got) != len(want) {
 		t.Fatalf("%d messages delivered, want %d", len(got), len(want))
 	}
 	for i, d := range got {
-		m, err := parseMessage(d.data)
+		m, err := parseMessage(d.Raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,38 +298,41 @@ func TestThreading(t *testing.T) {
 func TestTLS(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
-		server    fakeOptions
+		server    smtptest.Options
 		configure func(c *email.Config)
 		wantTLS   bool
 		wantErr   string // with a retryable error
 	}{
 		{
 			name:    "STARTTLS required and offered",
+			server:  smtptest.Options{STARTTLS: true},
 			wantTLS: true,
 		},
 		{
 			name:    "STARTTLS required, not offered",
-			server:  fakeOptions{noSTARTTLS: true},
+			server:  smtptest.Options{},
 			wantErr: `'require_tls' is true (default) but "127.0.0.1:`,
 		},
 		{
 			name:      "STARTTLS not required, not offered",
-			server:    fakeOptions{noSTARTTLS: true},
+			server:    smtptest.Options{},
 			configure: func(c *email.Config) { c.RequireTLS = false },
 		},
 		{
 			name:      "STARTTLS with an untrusted certificate",
+			server:    smtptest.Options{STARTTLS: true},
 			configure: func(c *email.Config) { c.TLSConfig = commoncfg.TLSConfig{} },
 			wantErr:   "send STARTTLS command: tls: failed to verify certificate",
 		},
 		{
 			name:      "STARTTLS with the wrong server name",
+			server:    smtptest.Options{STARTTLS: true},
 			configure: func(c *email.Config) { c.TLSConfig.ServerName = "mail.example.org" },
 			wantErr:   "mail.example.org",
 		},
 		{
 			name:   "implicit TLS",
-			server: fakeOptions{implicitTLS: true},
+			server: smtptest.Options{ImplicitTLS: true},
 			configure: func(c *email.Config) {
 				c.ForceImplicitTLS = new(true)
 			},
@@ -336,7 +340,7 @@ func TestTLS(t *testing.T) {
 		},
 		{
 			name:   "implicit TLS, untrusted certificate",
-			server: fakeOptions{implicitTLS: true},
+			server: smtptest.Options{ImplicitTLS: true},
 			configure: func(c *email.Config) {
 				c.ForceImplicitTLS = new(true)
 				c.TLSConfig = commoncfg.TLSConfig{}
@@ -346,8 +350,8 @@ func TestTLS(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := tc.server
-			o.mechs, o.user, o.password = []string{"PLAIN"}, user, password
-			f := startFakeSMTP(t, o)
+			o.Mechanisms, o.Username, o.Password = []string{"PLAIN"}, user, password
+			f := smtptest.Start(t, o)
 			c := baseConfig(f)
 			if tc.configure != nil {
 				tc.configure(&c)
@@ -357,7 +361,7 @@ func TestTLS(t *testing.T) {
 				if err == nil || !retry || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("Notify: retry %v, error %v; want a retryable error with %q", retry, err, tc.wantErr)
 				}
-				if got := f.delivered(); len(got) != 0 {
+				if got := f.Messages(); len(got) != 0 {
 					t.Errorf("%d messages delivered, want none", len(got))
 				}
 				return
@@ -365,8 +369,8 @@ func TestTLS(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Notify: retry %v, %v", retry, err)
 			}
-			if d := onlyOne(t, f); d.tls != tc.wantTLS || d.mech != "PLAIN" {
-				t.Errorf("delivered with TLS %v, AUTH %q; want TLS %v, AUTH PLAIN", d.tls, d.mech, tc.wantTLS)
+			if d := onlyOne(t, f); d.TLS != tc.wantTLS || d.Mechanism != "PLAIN" {
+				t.Errorf("delivered with TLS %v, AUTH %q; want TLS %v, AUTH PLAIN", d.TLS, d.Mechanism, tc.wantTLS)
 			}
 		})
 	}
@@ -476,7 +480,11 @@ func TestAuth(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFakeSMTP(t, fakeOptions{mechs: tc.mechs, user: user, password: password, secret: secret})
+			o := smtptest.Options{STARTTLS: true}
+			if tc.mechs != nil { // else the server offers no AUTH
+				o.Username, o.Password, o.Secret, o.Mechanisms = user, password, secret, tc.mechs
+			}
+			f := smtptest.Start(t, o)
 			c := baseConfig(f)
 			if tc.configure != nil {
 				tc.configure(&c)
@@ -500,8 +508,8 @@ func TestAuth(t *testing.T) {
 			if tc.wantMech == "" {
 				wantUser = ""
 			}
-			if d.mech != tc.wantMech || d.user != wantUser {
-				t.Errorf("authenticated with %q as %q, want %q as %q", d.mech, d.user, tc.wantMech, wantUser)
+			if d.Mechanism != tc.wantMech || d.User != wantUser {
+				t.Errorf("authenticated with %q as %q, want %q as %q", d.Mechanism, d.User, tc.wantMech, wantUser)
 			}
 		})
 	}
@@ -510,7 +518,7 @@ func TestAuth(t *testing.T) {
 func TestReplies(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
-		reply      reply
+		reply      smtptest.Reply
 		timeout    time.Duration // the integration's
 		ctxTimeout time.Duration // the flush's
 		wantErr    string
@@ -519,40 +527,40 @@ func TestReplies(t *testing.T) {
 	}{
 		{
 			name:       "421 to RCPT",
-			reply:      reply{at: "RCPT", code: 421, text: "too busy"},
+			reply:      smtptest.Reply{At: "RCPT", Code: 421, Text: "too busy"},
 			wantErr:    `send RCPT command: 421 "4.0.0 too busy"`,
 			wantRetry:  true,
 			wantReason: notify.ReasonRateLimited,
 		},
 		{
 			name:       "451 to RCPT",
-			reply:      reply{at: "RCPT", code: 451, text: "greylisted"},
+			reply:      smtptest.Reply{At: "RCPT", Code: 451, Text: "greylisted"},
 			wantErr:    `send RCPT command: 451 "4.0.0 greylisted"`,
 			wantRetry:  true,
 			wantReason: notify.ReasonServerError,
 		},
 		{
 			name:       "550 to RCPT",
-			reply:      reply{at: "RCPT", code: 550, text: "no such user here"},
+			reply:      smtptest.Reply{At: "RCPT", Code: 550, Text: "no such user here"},
 			wantErr:    `send RCPT command: 550 "5.0.0 no such user here"`,
 			wantReason: notify.ReasonClientError,
 		},
 		{
 			name:       "452 to DATA",
-			reply:      reply{at: "DATA", code: 452, text: "mailbox full"},
+			reply:      smtptest.Reply{At: "DATA", Code: 452, Text: "mailbox full"},
 			wantErr:    `delivery failure: 452 "4.0.0 mailbox full"`,
 			wantRetry:  true,
 			wantReason: notify.ReasonServerError,
 		},
 		{
 			name:       "554 to DATA",
-			reply:      reply{at: "DATA", code: 554, text: "looks like spam"},
+			reply:      smtptest.Reply{At: "DATA", Code: 554, Text: "looks like spam"},
 			wantErr:    `delivery failure: 554 "5.0.0 looks like spam"`,
 			wantReason: notify.ReasonClientError,
 		},
 		{
 			name:       "no answer to RCPT, integration timeout",
-			reply:      reply{at: "RCPT", hang: true},
+			reply:      smtptest.Reply{At: "RCPT", Hang: true},
 			timeout:    200 * time.Millisecond,
 			wantErr:    "send RCPT command: ",
 			wantRetry:  true,
@@ -560,7 +568,7 @@ func TestReplies(t *testing.T) {
 		},
 		{
 			name:       "no answer to DATA, flush deadline",
-			reply:      reply{at: "DATA", hang: true},
+			reply:      smtptest.Reply{At: "DATA", Hang: true},
 			ctxTimeout: 200 * time.Millisecond,
 			wantErr:    "delivery failure: ",
 			wantRetry:  true,
@@ -568,7 +576,7 @@ func TestReplies(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFakeSMTP(t, fakeOptions{mechs: []string{"PLAIN"}, user: user, password: password})
+			f := smtptest.Start(t, smtptest.Options{STARTTLS: true, Username: user, Password: password, Mechanisms: []string{"PLAIN"}})
 			c := baseConfig(f)
 			c.Timeout = tc.timeout
 			n := newNotifier(t, c)
@@ -578,7 +586,7 @@ func TestReplies(t *testing.T) {
 				ctx, cancel = context.WithTimeout(ctx, tc.ctxTimeout)
 				defer cancel()
 			}
-			f.answer(tc.reply)
+			f.Answer(tc.reply)
 			start := time.Now()
 			retry, err := n.Notify(ctx, notifytest.Firing())
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
@@ -591,7 +599,7 @@ func TestReplies(t *testing.T) {
 				t.Errorf("Notify took %s", elapsed)
 			}
 			noSecrets(t, err)
-			if got := f.delivered(); len(got) != 0 {
+			if got := f.Messages(); len(got) != 0 {
 				t.Errorf("%d messages delivered, want none", len(got))
 			}
 			// The server is fine: the next notification goes through.
@@ -618,14 +626,14 @@ func TestComposeErrors(t *testing.T) {
 		{"header template", func(c *email.Config) { c.Headers = map[string]string{"X-A": "{{ .Nope }}"} }, "template of headers.X-A: "},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := startFakeSMTP(t, fakeOptions{})
+			f := smtptest.Start(t, smtptest.Options{STARTTLS: true})
 			c := baseConfig(f)
 			tc.configure(&c)
 			retry, err := newNotifier(t, c).Notify(t.Context(), notifytest.Firing())
 			if err == nil || retry || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("Notify: retry %v, error %v; want a permanent error with %q", retry, err, tc.wantErr)
 			}
-			if n := f.connections(); n != 0 {
+			if n := f.Connections(); n != 0 {
 				t.Errorf("%d SMTP sessions, want none", n)
 			}
 		})
@@ -671,9 +679,9 @@ func TestNewErrors(t *testing.T) {
 }
 
 func TestBuilder(t *testing.T) {
-	f := startFakeSMTP(t, fakeOptions{mechs: []string{"PLAIN"}, user: user, password: password})
+	f := smtptest.Start(t, smtptest.Options{STARTTLS: true, Username: user, Password: password, Mechanisms: []string{"PLAIN"}})
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, []byte(f.caPEM), 0o600); err != nil {
+	if err := os.WriteFile(caFile, []byte(f.CAPEM()), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := amconfig.Load(fmt.Sprintf(`
@@ -696,7 +704,7 @@ receivers:
         from: dev-alerts@example.org
         send_resolved: true
         text: 'alerts: {{ len .Alerts }}'
-`, f.addr, user, password, caFile))
+`, f.Addr(), user, password, caFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -714,8 +722,8 @@ receivers:
 	if want := []string{"email[0] send_resolved=false", "email[1] send_resolved=true"}; !cmp.Equal(got, want) {
 		t.Errorf("integrations %v, want %v", got, want)
 	}
-	for _, d := range f.delivered() {
-		m, err := parseMessage(d.data)
+	for _, d := range f.Messages() {
+		m, err := parseMessage(d.Raw)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -724,7 +732,7 @@ receivers:
 			types = append(types, p.contentType)
 		}
 		got = append(got, fmt.Sprintf("hello=%s tls=%v auth=%s/%s from=%s to=%v subject=%q parts=%v",
-			d.hello, d.tls, d.mech, d.user, d.from, d.to, m.subject, types))
+			d.Hello, d.TLS, d.Mechanism, d.User, d.From, d.To, m.subject, types))
 		if len(m.parts) == 2 && m.parts[0].body != "alerts: 2" {
 			t.Errorf("text part %q, want %q", m.parts[0].body, "alerts: 2")
 		}

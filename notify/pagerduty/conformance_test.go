@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/alertd/alertd/internal/notifytest"
+	"github.com/alertd/alertd/internal/pagerdutytest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/pagerduty"
 )
@@ -15,17 +16,19 @@ func TestConformance(t *testing.T) {
 // conformanceReceiver is the fake Events API, accepting the suite's secret
 // as a routing key.
 type conformanceReceiver struct {
-	api *eventsAPI
+	api *pagerdutytest.Server
 }
 
 func startReceiver(t *testing.T) notifytest.Receiver {
-	return &conformanceReceiver{api: newEventsAPI(t, notifytest.Secret)}
+	api := pagerdutytest.Start(t)
+	api.AcceptRoutingKey(notifytest.Secret)
+	return &conformanceReceiver{api: api}
 }
 
 func (r *conformanceReceiver) Integration(t *testing.T, c notifytest.Config) notify.Integration {
 	conf := pagerduty.Config{
 		RoutingKey:   c.Secret,
-		URL:          r.api.url(),
+		URL:          r.api.URL(),
 		Timeout:      c.Timeout,
 		SendResolved: true,
 	}
@@ -39,16 +42,12 @@ func (r *conformanceReceiver) Integration(t *testing.T, c notifytest.Config) not
 	return n
 }
 
-func (r *conformanceReceiver) Answer(o ...notifytest.Outcome) { r.api.answer(o...) }
+func (r *conformanceReceiver) Answer(o ...notifytest.Outcome) { r.api.Answer(o...) }
 
 func (r *conformanceReceiver) Received() []notifytest.Received {
 	var out []notifytest.Received
-	for _, req := range r.api.events() {
-		rc := notifytest.Received{Resolved: req.event.EventAction == pagerduty.ActionResolve}
-		if req.event.Payload != nil {
-			rc.Text = req.event.Payload.Summary
-		}
-		out = append(out, rc)
+	for _, ev := range r.api.Events() {
+		out = append(out, notifytest.Received{Resolved: ev.EventAction == pagerduty.ActionResolve, Text: ev.Payload.Summary})
 	}
 	return out
 }

@@ -19,15 +19,21 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
+	"github.com/alertd/alertd/internal/pagerdutytest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/pagerduty"
 )
 
 var t0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+// routingKey is a well-formed routing key (32 characters), which the fake
+// Events API accepts.
+const routingKey = "R0UT1NGKEYa1b2c3d4e5f6a7b8c9d0e1"
 
 // dedupKey computes the dedup_key Alertmanager sends for a group:
 // notify.Key(groupKey).Hash(), the hex SHA-256 of the key.
@@ -52,6 +58,10 @@ func logBuffer() (*slog.Logger, *bytes.Buffer) {
 }
 
 const groupKey = `{}/{severity="page"}:{alertname="Down"}`
+
+// ignoreReceipt leaves out of comparisons of events how they were
+// received, to compare what was sent.
+var ignoreReceipt = cmpopts.IgnoreFields(pagerdutytest.Event{}, "Header", "Raw", "ReceivedAt")
 
 // groupData is the data of group Down with two alerts, firing or
 // resolved, and extra annotations on the first.
@@ -126,20 +136,20 @@ func TestContent(t *testing.T) {
 		conf     pagerduty.Config
 		ua       string
 		resolved bool
-		want     wireEvent
+		want     pagerdutytest.Event
 		wantUA   string
 		wantLog  string
 	}{
 		{
 			name: "defaults",
 			conf: pagerduty.Config{RoutingKey: routingKey},
-			want: wireEvent{
+			want: pagerdutytest.Event{
 				RoutingKey:  routingKey,
 				EventAction: "trigger",
 				DedupKey:    dedupKey(groupKey),
 				Client:      "Alertmanager",
 				ClientURL:   "http://alertd.example.org:9093/#/alerts?receiver=team-x",
-				Payload: &wirePayload{
+				Payload: pagerdutytest.Payload{
 					Summary:       "[FIRING:2] Down (node page)",
 					Source:        "Alertmanager",
 					Severity:      "error",
@@ -152,13 +162,13 @@ func TestContent(t *testing.T) {
 			name:     "resolved",
 			conf:     pagerduty.Config{RoutingKey: routingKey},
 			resolved: true,
-			want: wireEvent{
+			want: pagerdutytest.Event{
 				RoutingKey:  routingKey,
 				EventAction: "resolve",
 				DedupKey:    dedupKey(groupKey),
 				Client:      "Alertmanager",
 				ClientURL:   "http://alertd.example.org:9093/#/alerts?receiver=team-x",
-				Payload: &wirePayload{
+				Payload: pagerdutytest.Payload{
 					Summary:  "[RESOLVED] Down (node page)",
 					Source:   "Alertmanager",
 					Severity: "error",
@@ -205,13 +215,13 @@ func TestContent(t *testing.T) {
 				},
 			},
 			ua: "alertd-test/1.0",
-			want: wireEvent{
+			want: pagerdutytest.Event{
 				RoutingKey:  routingKey,
 				EventAction: "trigger",
 				DedupKey:    dedupKey(groupKey),
 				Client:      "alertd team-x",
 				ClientURL:   "http://alertd.example.org:9093/groups",
-				Payload: &wirePayload{
+				Payload: pagerdutytest.Payload{
 					Summary:   "Down on 2 hosts",
 					Source:    "node",
 					Severity:  "critical",
@@ -229,21 +239,21 @@ func TestContent(t *testing.T) {
 						"number":       float64(2),
 					},
 				},
-				Links:  []wireLink{{Href: "http://alertd.example.org:9093/#/alerts", Text: "Alerts of Down"}},
-				Images: []wireImage{{Src: "https://grafana.example/render/Down.png", Alt: "graph", Href: "https://grafana.example/d/1"}},
+				Links:  []map[string]any{{"href": "http://alertd.example.org:9093/#/alerts", "text": "Alerts of Down"}},
+				Images: []map[string]any{{"src": "https://grafana.example/render/Down.png", "alt": "graph", "href": "https://grafana.example/d/1"}},
 			},
 			wantUA: "alertd-test/1.0",
 		},
 		{
 			name: "long description",
 			conf: pagerduty.Config{RoutingKey: routingKey, Description: strings.Repeat("é", 1100)},
-			want: wireEvent{
+			want: pagerdutytest.Event{
 				RoutingKey:  routingKey,
 				EventAction: "trigger",
 				DedupKey:    dedupKey(groupKey),
 				Client:      "Alertmanager",
 				ClientURL:   "http://alertd.example.org:9093/#/alerts?receiver=team-x",
-				Payload: &wirePayload{
+				Payload: pagerdutytest.Payload{
 					Summary:       strings.Repeat("é", 1023) + "…",
 					Source:        "Alertmanager",
 					Severity:      "error",
@@ -255,21 +265,21 @@ func TestContent(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			api := newEventsAPI(t, "")
-			tc.conf.URL = api.url()
+			api := pagerdutytest.Start(t)
+			tc.conf.URL = api.URL()
 			logger, logs := logBuffer()
 			n := mustNew(t, tc.conf, pagerduty.Options{UserAgent: tc.ua, Logger: logger})
 			if retry, err := n.Notify(t.Context(), groupData(tc.resolved, nil)); err != nil {
 				t.Fatalf("Notify: retry %v, %v", retry, err)
 			}
-			got := api.events()
+			got := api.Events()
 			if len(got) != 1 {
 				t.Fatalf("%d events, want 1", len(got))
 			}
-			if diff := cmp.Diff(tc.want, got[0].event); diff != "" {
+			if diff := cmp.Diff(tc.want, got[0], ignoreReceipt); diff != "" {
 				t.Errorf("event (-want +got):\n%s", diff)
 			}
-			if ua := got[0].header.Get("User-Agent"); !strings.HasPrefix(ua, tc.wantUA) {
+			if ua := got[0].Header.Get("User-Agent"); !strings.HasPrefix(ua, tc.wantUA) {
 				t.Errorf("User-Agent %q, want %q…", ua, tc.wantUA)
 			}
 			if !strings.Contains(logs.String(), tc.wantLog) {
@@ -338,8 +348,8 @@ func TestEventActions(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			api := newEventsAPI(t, "")
-			n := mustNew(t, pagerduty.Config{RoutingKey: routingKey, URL: api.url(), SendResolved: tc.sendResolved}, pagerduty.Options{})
+			api := pagerdutytest.Start(t)
+			n := mustNew(t, pagerduty.Config{RoutingKey: routingKey, URL: api.URL(), SendResolved: tc.sendResolved}, pagerduty.Options{})
 			if n.SendResolved() != tc.sendResolved {
 				t.Fatalf("SendResolved %v, want %v", n.SendResolved(), tc.sendResolved)
 			}
@@ -363,9 +373,9 @@ func TestEventActions(t *testing.T) {
 				}
 			}
 			var got []sent
-			for _, r := range api.events() {
-				d := r.event.Payload.CustomDetails
-				got = append(got, sent{r.event.EventAction, r.event.DedupKey, d["num_firing"], d["num_resolved"]})
+			for _, r := range api.Events() {
+				d := r.Payload.CustomDetails
+				got = append(got, sent{r.EventAction, r.DedupKey, d["num_firing"], d["num_resolved"]})
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("events (-want +got):\n%s", diff)
@@ -388,18 +398,18 @@ func TestEventSize(t *testing.T) {
 		{"over the limit", 600_000, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			api := newEventsAPI(t, "")
+			api := pagerdutytest.Start(t)
 			logger, logs := logBuffer()
-			n := mustNew(t, pagerduty.Config{RoutingKey: routingKey, URL: api.url()}, pagerduty.Options{Logger: logger})
+			n := mustNew(t, pagerduty.Config{RoutingKey: routingKey, URL: api.URL()}, pagerduty.Options{Logger: logger})
 			big := strings.Repeat("x", tc.annotation)
 			if retry, err := n.Notify(t.Context(), groupData(false, notify.KV{"big": big})); err != nil {
 				t.Fatalf("Notify: retry %v, %v", retry, err)
 			}
-			got := api.events()
+			got := api.Events()
 			if len(got) != 1 {
 				t.Fatalf("%d events, want 1", len(got))
 			}
-			details := got[0].event.Payload.CustomDetails
+			details := got[0].Payload.CustomDetails
 			removed := map[string]any{"error": "Custom details have been removed because the original event exceeds the maximum size of 512KB"}
 			warned := strings.Contains(logs.String(), "removed custom details")
 			if tc.wantRemoved {
@@ -600,8 +610,8 @@ func TestNotSent(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			api := newEventsAPI(t, "")
-			tc.conf.URL = api.url()
+			api := pagerdutytest.Start(t)
+			tc.conf.URL = api.URL()
 			n := mustNew(t, tc.conf, pagerduty.Options{})
 			retry, err := n.Notify(t.Context(), groupData(false, nil))
 			if err == nil || retry || !strings.Contains(err.Error(), tc.wantErr) {
@@ -610,7 +620,7 @@ func TestNotSent(t *testing.T) {
 			if strings.Contains(err.Error(), routingKey) {
 				t.Errorf("error shows the routing key: %v", err)
 			}
-			if got := api.events(); len(got) != 0 {
+			if got := api.Events(); len(got) != 0 {
 				t.Errorf("%d events sent, want none", len(got))
 			}
 		})
@@ -645,7 +655,7 @@ func TestNewErrors(t *testing.T) {
 // TestBuilder builds integrations from an Alertmanager configuration whose
 // global pagerduty_url is the fake Events API, and sends through them.
 func TestBuilder(t *testing.T) {
-	api := newEventsAPI(t, "")
+	api := pagerdutytest.Start(t)
 	keyFile := filepath.Join(t.TempDir(), "routing-key")
 	const fileKey1, fileKey2 = "F1LEKEYa1b2c3d4e5f6a7b8c9d0e1f2a", "F1LEKEYb2c3d4e5f6a7b8c9d0e1f2a3b"
 	if err := os.WriteFile(keyFile, []byte("  "+fileKey1+"\n"), 0o600); err != nil {
@@ -673,7 +683,7 @@ receivers:
   - name: v1
     pagerduty_configs:
       - service_key: 0123456789abcdef0123456789abcdef
-`, api.url(), routingKey, keyFile))
+`, api.URL(), routingKey, keyFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -710,25 +720,25 @@ receivers:
 	}
 	notifyAll()
 
-	events := api.events()
+	events := api.Events()
 	if len(events) != 4 {
 		t.Fatalf("%d events, want 4", len(events))
 	}
 	var keys []string
 	for _, r := range events {
-		keys = append(keys, r.event.RoutingKey)
+		keys = append(keys, r.RoutingKey)
 	}
 	if diff := cmp.Diff([]string{routingKey, fileKey1, routingKey, fileKey2}, keys); diff != "" {
 		t.Errorf("routing keys (-want +got):\n%s", diff)
 	}
-	first := events[0].event
-	want := wireEvent{
+	first := events[0]
+	want := pagerdutytest.Event{
 		RoutingKey:  routingKey,
 		EventAction: "trigger",
 		DedupKey:    dedupKey(groupKey),
 		Client:      "Alertmanager",
 		ClientURL:   "http://alertd.example.org:9093/#/alerts?receiver=team-x",
-		Payload: &wirePayload{
+		Payload: pagerdutytest.Payload{
 			Summary:  "[FIRING:2] Down (node page)",
 			Source:   "Alertmanager",
 			Severity: "critical",
@@ -741,12 +751,12 @@ receivers:
 				"num_resolved": float64(0),
 			},
 		},
-		Links: []wireLink{{Href: "https://runbooks.example/Down", Text: "runbook"}},
+		Links: []map[string]any{{"href": "https://runbooks.example/Down", "text": "runbook"}},
 	}
-	if diff := cmp.Diff(want, first); diff != "" {
+	if diff := cmp.Diff(want, first, ignoreReceipt); diff != "" {
 		t.Errorf("event of pagerduty[0] (-want +got):\n%s", diff)
 	}
-	if got := events[1].event.Payload.Severity; got != "error" {
+	if got := events[1].Payload.Severity; got != "error" {
 		t.Errorf("severity of pagerduty[1] %q, want the default error", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/alertd/alertd/internal/notifytest"
+	"github.com/alertd/alertd/internal/slackapitest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/slack"
 )
@@ -13,12 +14,12 @@ import (
 func TestConformance(t *testing.T) {
 	t.Run("incoming webhook", func(t *testing.T) {
 		notifytest.Run(t, notifytest.Harness{Start: func(t *testing.T) notifytest.Receiver {
-			return &conformanceReceiver{f: newFakeSlack(t, notifytest.Secret)}
+			return &conformanceReceiver{f: slackapitest.Start(t, notifytest.Secret)}
 		}})
 	})
 	t.Run("bot token", func(t *testing.T) {
 		notifytest.Run(t, notifytest.Harness{Start: func(t *testing.T) notifytest.Receiver {
-			return &conformanceReceiver{f: newFakeSlack(t, notifytest.Secret), bot: true}
+			return &conformanceReceiver{f: slackapitest.Start(t, notifytest.Secret), bot: true}
 		}})
 	})
 }
@@ -26,7 +27,7 @@ func TestConformance(t *testing.T) {
 // conformanceReceiver is the fake Slack, reached through an incoming
 // webhook whose path holds the secret, or with the secret as bot token.
 type conformanceReceiver struct {
-	f   *fakeSlack
+	f   *slackapitest.Server
 	bot bool
 }
 
@@ -57,20 +58,20 @@ func (r *conformanceReceiver) Answer(o ...notifytest.Outcome) {
 		case notifytest.OK:
 			r.f.Answer(nil)
 		case notifytest.Transient:
-			r.f.Answer(status(http.StatusServiceUnavailable, "try later"))
+			r.f.Answer(slackapitest.Status(http.StatusServiceUnavailable, "try later"))
 		case notifytest.RateLimited:
-			r.f.Answer(status(http.StatusTooManyRequests, "slow down", "Retry-After", strconv.Itoa(int(notifytest.RetryAfter.Seconds()))))
+			r.f.Answer(slackapitest.Status(http.StatusTooManyRequests, "slow down", "Retry-After", strconv.Itoa(int(notifytest.RetryAfter.Seconds()))))
 		case notifytest.Permanent:
-			r.f.Answer(status(http.StatusBadRequest, notifytest.PermanentBody))
+			r.f.Answer(slackapitest.Status(http.StatusBadRequest, notifytest.PermanentBody))
 		case notifytest.Hang:
-			r.f.Answer(hang)
+			r.f.Answer(slackapitest.Hang)
 		}
 	}
 }
 
 func (r *conformanceReceiver) Received() []notifytest.Received {
 	var out []notifytest.Received
-	for _, c := range r.f.Calls() {
+	for _, c := range r.f.Requests() {
 		if !c.Accepted || len(c.Attachments) != 1 {
 			continue
 		}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/internal/notifytest"
+	"github.com/alertd/alertd/internal/slackapitest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/slack"
 	"github.com/alertd/alertd/store"
@@ -41,7 +42,7 @@ func newNotifier(t *testing.T, c slack.Config) *slack.Notifier {
 
 // hookConfig and botConfig are the defaults with the fake's webhook or
 // token, channel #alerts and send_resolved true.
-func hookConfig(f *fakeSlack) slack.Config {
+func hookConfig(f *slackapitest.Server) slack.Config {
 	c := slack.DefaultConfig()
 	c.APIURL = f.HookURL(secret)
 	c.Channel = "#alerts"
@@ -49,7 +50,7 @@ func hookConfig(f *fakeSlack) slack.Config {
 	return c
 }
 
-func botConfig(f *fakeSlack) slack.Config {
+func botConfig(f *slackapitest.Server) slack.Config {
 	c := slack.DefaultConfig()
 	c.AppToken = token
 	c.AppURL = f.APIURL() + "chat.postMessage"
@@ -57,6 +58,10 @@ func botConfig(f *fakeSlack) slack.Config {
 	c.SendResolved = true
 	return c
 }
+
+// ignoreReceivedAt leaves out of comparisons of calls when they were
+// received.
+var ignoreReceivedAt = cmpopts.IgnoreFields(slackapitest.Call{}, "ReceivedAt")
 
 func noSecret(t *testing.T, what, s string) {
 	t.Helper()
@@ -95,9 +100,9 @@ func TestMessage(t *testing.T) {
 		return c
 	}
 	link := "http://alertd.example:9093/#/alerts?receiver=conformance"
-	want := func(method, title, color, status, firing string) call {
-		return call{
-			Method: method, Channel: "#alerts", Username: "Alertmanager",
+	want := func(method, title, color, status, firing string) slackapitest.Call {
+		return slackapitest.Call{
+			Method: method, Channel: "#alerts", SentChannel: "#alerts", Username: "Alertmanager",
 			IconEmoji: ":rotating_light:", IconURL: "https://example.org/icon.png", LinkNames: true,
 			Text: "ConformanceDown is " + status,
 			Attachments: []slackapi.Attachment{{
@@ -127,20 +132,21 @@ func TestMessage(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name   string
-		config func(*fakeSlack) slack.Config
+		config func(*slackapitest.Server) slack.Config
 		method string
 		// fill sets what only one way shows: the webhook's path, the
-		// Authorization header, the ts.
-		fill func(i int, c *call)
+		// Authorization header, the channel's ID, the ts.
+		fill func(i int, c *slackapitest.Call)
 	}{
-		{"incoming webhook", hookConfig, "webhook", func(_ int, c *call) { c.Path = "/services/T0001/B0001/" + secret }},
-		{"bot token", botConfig, "chat.postMessage", func(i int, c *call) {
+		{"incoming webhook", hookConfig, "webhook", func(_ int, c *slackapitest.Call) { c.Path = "/services/T0001/B0001/" + secret }},
+		{"bot token", botConfig, "chat.postMessage", func(i int, c *slackapitest.Call) {
 			c.Auth = "Bearer " + token
+			c.Channel = "CALERTS"
 			c.TS = fmt.Sprintf("1767225600.%06d", i+1)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, secret)
+			f := slackapitest.Start(t, secret)
 			if tc.method != "webhook" {
 				f.SetSecret(token)
 			}
@@ -150,14 +156,14 @@ func TestMessage(t *testing.T) {
 					t.Fatalf("Notify %s: retry %v, %v", d.Status, retry, err)
 				}
 			}
-			wants := []call{
+			wants := []slackapitest.Call{
 				want(tc.method, "[FIRING:1] ConformanceDown (page)", "danger", "firing", "1"),
 				want(tc.method, "[RESOLVED] ConformanceDown (page)", "good", "resolved", "0"),
 			}
 			for i := range wants {
 				tc.fill(i, &wants[i])
 			}
-			if diff := cmp.Diff(wants, f.Calls()); diff != "" {
+			if diff := cmp.Diff(wants, f.Requests(), ignoreReceivedAt); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 		})
@@ -175,13 +181,13 @@ func TestTitleTruncated(t *testing.T) {
 		{"1025 runes", strings.Repeat("é", 1025), strings.Repeat("é", 1023) + "…"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, secret)
+			f := slackapitest.Start(t, secret)
 			c := hookConfig(f)
 			c.Title = tc.title
 			if _, err := newNotifier(t, c).Notify(t.Context(), notifytest.Firing()); err != nil {
 				t.Fatal(err)
 			}
-			got := f.Calls()
+			got := f.Requests()
 			if len(got) != 1 || len(got[0].Attachments) != 1 {
 				t.Fatalf("calls %+v, want one message", got)
 			}
@@ -234,10 +240,10 @@ type sent struct {
 	Method, Channel, TS, Title, Color string
 }
 
-func summarise(calls []call) []sent {
+func summarise(calls []slackapitest.Call) []sent {
 	var out []sent
 	for _, c := range calls {
-		s := sent{Method: c.Method, Channel: c.Channel, TS: c.TS}
+		s := sent{Method: c.Method, Channel: c.SentChannel, TS: c.TS}
 		if len(c.Attachments) == 1 {
 			s.Title, s.Color = c.Attachments[0].Title, c.Attachments[0].Color
 		}
@@ -266,7 +272,7 @@ func TestIncidentIsOneMessage(t *testing.T) {
 		{"chat.update", "CALERTS", "1767225600.000002", "[FIRING:2] Down (page)", "danger"},
 	}
 	t.Run("in memory", func(t *testing.T) {
-		f := newFakeSlack(t, token)
+		f := slackapitest.Start(t, token)
 		p, err := notify.New(notify.Options{Receivers: map[string][]notify.Integration{"team": {newNotifier(t, botConfig(f))}}})
 		if err != nil {
 			t.Fatal(err)
@@ -274,12 +280,12 @@ func TestIncidentIsOneMessage(t *testing.T) {
 		for _, s := range steps {
 			flush(t, p, s)
 		}
-		if diff := cmp.Diff(want, summarise(f.Calls())); diff != "" {
+		if diff := cmp.Diff(want, summarise(f.Requests())); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("store reopened between flushes", func(t *testing.T) {
-		f := newFakeSlack(t, token)
+		f := slackapitest.Start(t, token)
 		dir := t.TempDir()
 		for _, s := range steps {
 			st, err := store.Open(dir)
@@ -298,12 +304,12 @@ func TestIncidentIsOneMessage(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if diff := cmp.Diff(want, summarise(f.Calls())); diff != "" {
+		if diff := cmp.Diff(want, summarise(f.Requests())); diff != "" {
 			t.Errorf("calls (-want +got):\n%s", diff)
 		}
 	})
 	t.Run("incoming webhook posts every time", func(t *testing.T) {
-		f := newFakeSlack(t, secret)
+		f := slackapitest.Start(t, secret)
 		p, err := notify.New(notify.Options{Receivers: map[string][]notify.Integration{"team": {newNotifier(t, hookConfig(f))}}})
 		if err != nil {
 			t.Fatal(err)
@@ -312,7 +318,7 @@ func TestIncidentIsOneMessage(t *testing.T) {
 			flush(t, p, s)
 		}
 		var got []string
-		for _, c := range f.Calls() {
+		for _, c := range f.Requests() {
 			got = append(got, c.Method+" "+c.Attachments[0].Title)
 		}
 		want := []string{
@@ -333,7 +339,7 @@ func TestIncidentIsOneMessage(t *testing.T) {
 // whose alerts all started after those of the message is a new incident,
 // posted as a new message.
 func TestNewIncidentWithoutSendResolved(t *testing.T) {
-	f := newFakeSlack(t, token)
+	f := slackapitest.Start(t, token)
 	c := botConfig(f)
 	c.SendResolved = false
 	p, err := notify.New(notify.Options{Receivers: map[string][]notify.Integration{"team": {newNotifier(t, c)}}})
@@ -357,7 +363,7 @@ func TestNewIncidentWithoutSendResolved(t *testing.T) {
 		{"chat.postMessage", "#alerts", "1767225600.000002", "[FIRING:1] Down (a page)", "danger"},
 		{"chat.update", "CALERTS", "1767225600.000002", "[FIRING:2] Down (page)", "danger"},
 	}
-	if diff := cmp.Diff(want, summarise(f.Calls())); diff != "" {
+	if diff := cmp.Diff(want, summarise(f.Requests())); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
@@ -367,22 +373,22 @@ func TestNewIncidentWithoutSendResolved(t *testing.T) {
 func TestMessageGone(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		answer answer // to chat.update
+		answer slackapitest.Answer // to chat.update
 		// Forget the posted messages instead.
 		forget    bool
 		wantRetry bool
 		wantErr   string // empty: a new message is posted
 	}{
 		{name: "message deleted", forget: true},
-		{name: "message_not_found", answer: apiError("message_not_found")},
-		{name: "cant_update_message", answer: apiError("cant_update_message")},
-		{name: "channel_not_found", answer: apiError("channel_not_found")},
-		{name: "edit_window_closed", answer: apiError("edit_window_closed")},
-		{name: "other refusal", answer: apiError("msg_too_long"), wantErr: `channel "CALERTS": error response from Slack: msg_too_long`},
-		{name: "server error", answer: status(http.StatusInternalServerError, "oops"), wantRetry: true, wantErr: `channel "CALERTS": unexpected status code 500: oops`},
+		{name: "message_not_found", answer: slackapitest.APIError("message_not_found")},
+		{name: "cant_update_message", answer: slackapitest.APIError("cant_update_message")},
+		{name: "channel_not_found", answer: slackapitest.APIError("channel_not_found")},
+		{name: "edit_window_closed", answer: slackapitest.APIError("edit_window_closed")},
+		{name: "other refusal", answer: slackapitest.APIError("msg_too_long"), wantErr: `channel "CALERTS": error response from Slack: msg_too_long`},
+		{name: "server error", answer: slackapitest.Status(http.StatusInternalServerError, "oops"), wantRetry: true, wantErr: `channel "CALERTS": unexpected status code 500: oops`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, token)
+			f := slackapitest.Start(t, token)
 			n := newNotifier(t, botConfig(f))
 			st, _, err := n.NotifyState(t.Context(), notifytest.Firing(), nil)
 			if err != nil {
@@ -411,14 +417,14 @@ func TestMessageGone(t *testing.T) {
 				{"chat.update", "CALERTS", "1767225600.000001", "[RESOLVED] ConformanceDown (page)", "good"},
 				{"chat.postMessage", "#alerts", "1767225600.000002", "[RESOLVED] ConformanceDown (page)", "good"},
 			}
-			if diff := cmp.Diff(want, summarise(f.Calls())); diff != "" {
+			if diff := cmp.Diff(want, summarise(f.Requests())); diff != "" {
 				t.Errorf("calls (-want +got):\n%s", diff)
 			}
 			// The new message is the one to edit.
 			if _, _, err := n.NotifyState(t.Context(), notifytest.Resolved(), next); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.Calls(); len(got) != 4 || got[3].Method != "chat.update" || got[3].TS != "1767225600.000002" || !got[3].Accepted {
+			if got := f.Requests(); len(got) != 4 || got[3].Method != "chat.update" || got[3].TS != "1767225600.000002" || !got[3].Accepted {
 				t.Errorf("after the new message: %+v, want chat.update of 1767225600.000002", got[len(got)-1])
 			}
 		})
@@ -429,17 +435,17 @@ func TestMessageGone(t *testing.T) {
 // cannot read or an incoming webhook's.
 func TestState(t *testing.T) {
 	t.Run("unreadable state posts a new message", func(t *testing.T) {
-		f := newFakeSlack(t, token)
+		f := slackapitest.Start(t, token)
 		n := newNotifier(t, botConfig(f))
 		if _, _, err := n.NotifyState(t.Context(), notifytest.Firing(), []byte("\x00garbage")); err != nil {
 			t.Fatal(err)
 		}
-		if got := summarise(f.Calls()); len(got) != 1 || got[0].Method != "chat.postMessage" {
+		if got := summarise(f.Requests()); len(got) != 1 || got[0].Method != "chat.postMessage" {
 			t.Errorf("calls %+v, want one chat.postMessage", got)
 		}
 	})
 	t.Run("incoming webhook keeps none", func(t *testing.T) {
-		f := newFakeSlack(t, secret)
+		f := slackapitest.Start(t, secret)
 		n := newNotifier(t, hookConfig(f))
 		st, _, err := n.NotifyState(t.Context(), notifytest.Firing(), nil)
 		if err != nil || st != nil {
@@ -447,7 +453,7 @@ func TestState(t *testing.T) {
 		}
 	})
 	t.Run("template error keeps the message", func(t *testing.T) {
-		f := newFakeSlack(t, token)
+		f := slackapitest.Start(t, token)
 		c := botConfig(f)
 		c.Text = `{{ if eq .Status "resolved" }}{{ .NoSuchField }}{{ end }}`
 		n := newNotifier(t, c)
@@ -459,7 +465,7 @@ func TestState(t *testing.T) {
 		if err == nil || retry || !strings.Contains(err.Error(), "template of text") {
 			t.Fatalf("NotifyState: retry %v, err %v; want a permanent error naming text", retry, err)
 		}
-		if got := len(f.Calls()); got != 1 {
+		if got := len(f.Requests()); got != 1 {
 			t.Errorf("%d calls, want only the first post", got)
 		}
 	})
@@ -476,58 +482,58 @@ func TestAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		bot        bool
-		answer     answer
+		answer     slackapitest.Answer
 		wantRetry  bool
 		wantErr    string // the error's start
 		wantReason notify.Reason
 		// The Retry-After, at least min, at most max.
 		minAfter, maxAfter time.Duration
 	}{
-		{name: "webhook ok", answer: status(http.StatusOK, "ok")},
-		{name: "webhook json ok", answer: status(http.StatusOK, `{"ok":true}`, "Content-Type", "application/json")},
-		{name: "webhook 200 not ok", answer: status(http.StatusOK, "invalid_token"),
+		{name: "webhook ok", answer: slackapitest.Status(http.StatusOK, "ok")},
+		{name: "webhook json ok", answer: slackapitest.Status(http.StatusOK, `{"ok":true}`, "Content-Type", "application/json")},
+		{name: "webhook 200 not ok", answer: slackapitest.Status(http.StatusOK, "invalid_token"),
 			wantErr: `channel "#alerts": received an error response from Slack: invalid_token`, wantReason: notify.ReasonClientError},
-		{name: "webhook json refusal", answer: apiError("channel_is_archived"),
+		{name: "webhook json refusal", answer: slackapitest.APIError("channel_is_archived"),
 			wantErr: `channel "#alerts": error response from Slack: channel_is_archived`, wantReason: notify.ReasonClientError},
-		{name: "webhook json unreadable", answer: status(http.StatusOK, `{"ok":`, "Content-Type", "application/json"), wantRetry: true,
+		{name: "webhook json unreadable", answer: slackapitest.Status(http.StatusOK, `{"ok":`, "Content-Type", "application/json"), wantRetry: true,
 			wantErr: `channel "#alerts": could not unmarshal JSON response`, wantReason: notify.ReasonOther},
-		{name: "webhook 404", answer: status(http.StatusNotFound, "no_service"),
+		{name: "webhook 404", answer: slackapitest.Status(http.StatusNotFound, "no_service"),
 			wantErr: `channel "#alerts": unexpected status code 404: no_service`, wantReason: notify.ReasonClientError},
-		{name: "webhook 403", answer: status(http.StatusForbidden, "action_prohibited"),
+		{name: "webhook 403", answer: slackapitest.Status(http.StatusForbidden, "action_prohibited"),
 			wantErr: `channel "#alerts": unexpected status code 403: action_prohibited`, wantReason: notify.ReasonAuthError},
 		{name: "webhook 400 echoing the url", answer: echo,
 			wantErr: `channel "#alerts": unexpected status code 400: bad request to <redacted>`, wantReason: notify.ReasonClientError},
-		{name: "webhook 500", answer: status(http.StatusInternalServerError, "oops"), wantRetry: true,
+		{name: "webhook 500", answer: slackapitest.Status(http.StatusInternalServerError, "oops"), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 500: oops`, wantReason: notify.ReasonServerError},
-		{name: "webhook 429", answer: status(http.StatusTooManyRequests, "", "Retry-After", "30"), wantRetry: true,
+		{name: "webhook 429", answer: slackapitest.Status(http.StatusTooManyRequests, "", "Retry-After", "30"), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 429`, wantReason: notify.ReasonRateLimited, minAfter: 30 * time.Second, maxAfter: 30 * time.Second},
-		{name: "webhook 429 without Retry-After", answer: status(http.StatusTooManyRequests, ""), wantRetry: true,
+		{name: "webhook 429 without Retry-After", answer: slackapitest.Status(http.StatusTooManyRequests, ""), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 429`, wantReason: notify.ReasonRateLimited},
 
 		{name: "bot ok", bot: true},
-		{name: "bot refusal", bot: true, answer: apiError("not_in_channel"),
+		{name: "bot refusal", bot: true, answer: slackapitest.APIError("not_in_channel"),
 			wantErr: `channel "#alerts": error response from Slack: not_in_channel`, wantReason: notify.ReasonClientError},
-		{name: "bot auth refusal", bot: true, answer: apiError("invalid_auth"),
+		{name: "bot auth refusal", bot: true, answer: slackapitest.APIError("invalid_auth"),
 			wantErr: `channel "#alerts": error response from Slack: invalid_auth`, wantReason: notify.ReasonAuthError},
-		{name: "bot not JSON", bot: true, answer: status(http.StatusOK, "<html>maintenance</html>"), wantRetry: true,
+		{name: "bot not JSON", bot: true, answer: slackapitest.Status(http.StatusOK, "<html>maintenance</html>"), wantRetry: true,
 			wantErr: `channel "#alerts": invalid character`, wantReason: notify.ReasonOther},
 		{name: "bot 400 echoing the token", bot: true, answer: echo,
 			wantErr: `channel "#alerts": unexpected status code 400: bad request to /chat.postMessage with`, wantReason: notify.ReasonClientError},
-		{name: "bot 404", bot: true, answer: status(http.StatusNotFound, "no such method"),
+		{name: "bot 404", bot: true, answer: slackapitest.Status(http.StatusNotFound, "no such method"),
 			wantErr: `channel "#alerts": unexpected status code 404: no such method`, wantReason: notify.ReasonClientError},
-		{name: "bot 201", bot: true, answer: status(http.StatusCreated, `{"ok":true}`),
+		{name: "bot 201", bot: true, answer: slackapitest.Status(http.StatusCreated, `{"ok":true}`),
 			wantErr: `channel "#alerts": unexpected status code 201`, wantReason: notify.ReasonOther},
-		{name: "bot 503", bot: true, answer: status(http.StatusServiceUnavailable, "down"), wantRetry: true,
+		{name: "bot 503", bot: true, answer: slackapitest.Status(http.StatusServiceUnavailable, "down"), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 503: down`, wantReason: notify.ReasonServerError},
-		{name: "bot 429", bot: true, answer: status(http.StatusTooManyRequests, "", "Retry-After", "30"), wantRetry: true,
+		{name: "bot 429", bot: true, answer: slackapitest.Status(http.StatusTooManyRequests, "", "Retry-After", "30"), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 429`, wantReason: notify.ReasonRateLimited, minAfter: 30 * time.Second, maxAfter: 30 * time.Second},
-		{name: "bot 429 without Retry-After", bot: true, answer: status(http.StatusTooManyRequests, ""), wantRetry: true,
+		{name: "bot 429 without Retry-After", bot: true, answer: slackapitest.Status(http.StatusTooManyRequests, ""), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 429`, wantReason: notify.ReasonRateLimited},
-		{name: "bot 429 with a date", bot: true, answer: status(http.StatusTooManyRequests, "", "Retry-After", date), wantRetry: true,
+		{name: "bot 429 with a date", bot: true, answer: slackapitest.Status(http.StatusTooManyRequests, "", "Retry-After", date), wantRetry: true,
 			wantErr: `channel "#alerts": unexpected status code 429`, wantReason: notify.ReasonRateLimited, minAfter: 58 * time.Minute, maxAfter: time.Hour},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, secret)
+			f := slackapitest.Start(t, secret)
 			c := hookConfig(f)
 			if tc.bot {
 				f.SetSecret(token)
@@ -572,13 +578,19 @@ func TestSecretFiles(t *testing.T) {
 		{"app_token_file", true, [2]string{token, "xoxb-5678-T0K3N2"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, tc.secrets[0])
+			f := slackapitest.Start(t, tc.secrets[0])
 			file := filepath.Join(t.TempDir(), "secret")
 			c := slack.DefaultConfig()
 			c.Channel = "#alerts"
+			// The webhook URLs of both secrets, made before the fake
+			// accepts only the current one (HookURL makes it accept one).
+			hookURLs := map[string]string{}
+			for _, s := range tc.secrets {
+				hookURLs[s] = f.HookURL(s)
+			}
 			write := func(s string) {
 				if !tc.bot {
-					s = f.HookURL(s)
+					s = hookURLs[s]
 				}
 				if err := os.WriteFile(file, []byte("  "+s+"\n"), 0o600); err != nil {
 					t.Fatal(err)
@@ -652,7 +664,7 @@ func TestNewErrors(t *testing.T) {
 // TestBuilder: slack_configs from Alertmanager's configuration, with the
 // global slack_api_url and a bot token, deliver where and what they say.
 func TestBuilder(t *testing.T) {
-	f := newFakeSlack(t, secret)
+	f := slackapitest.Start(t, secret)
 	cfg, err := amconfig.Load(fmt.Sprintf(`
 global:
   slack_api_url: %s
@@ -710,12 +722,12 @@ receivers:
 	custom.Title = "custom firing"
 	custom.Fields = []slackapi.AttachmentField{{Title: "Severity", Value: "page", Short: true}}
 	custom.Actions = []slackapi.AttachmentAction{{Type: "button", Text: "Runbook", URL: "https://runbooks.example/"}}
-	wantCalls := []call{
-		{Method: "webhook", Path: hookPrefix + secret, Channel: "#alerts", Username: "Alertmanager", Attachments: []slackapi.Attachment{att}, Accepted: true},
-		{Method: "webhook", Path: hookPrefix + secret, Channel: "#other", Username: "Alertmanager", Attachments: []slackapi.Attachment{custom}, Accepted: true},
-		{Method: "chat.postMessage", Auth: "Bearer " + token, Channel: "#alerts", TS: "1767225600.000001", Username: "Alertmanager", Attachments: []slackapi.Attachment{att}, Accepted: true},
+	wantCalls := []slackapitest.Call{
+		{Method: "webhook", Path: slackapitest.HookPrefix + secret, Channel: "#alerts", SentChannel: "#alerts", Username: "Alertmanager", Attachments: []slackapi.Attachment{att}, Accepted: true},
+		{Method: "webhook", Path: slackapitest.HookPrefix + secret, Channel: "#other", SentChannel: "#other", Username: "Alertmanager", Attachments: []slackapi.Attachment{custom}, Accepted: true},
+		{Method: "chat.postMessage", Auth: "Bearer " + token, Channel: "CALERTS", SentChannel: "#alerts", TS: "1767225600.000001", Username: "Alertmanager", Attachments: []slackapi.Attachment{att}, Accepted: true},
 	}
-	if diff := cmp.Diff(wantCalls, f.Calls(), cmpopts.EquateEmpty()); diff != "" {
+	if diff := cmp.Diff(wantCalls, f.Requests(), cmpopts.EquateEmpty(), ignoreReceivedAt); diff != "" {
 		t.Errorf("calls (-want +got):\n%s", diff)
 	}
 }
@@ -732,13 +744,13 @@ func TestAppURL(t *testing.T) {
 		{"query", func(base string) string { return base + "chat.postMessage?x=1" }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFakeSlack(t, token)
+			f := slackapitest.Start(t, token)
 			c := botConfig(f)
 			c.AppURL = tc.appURL(f.APIURL())
 			if _, _, err := newNotifier(t, c).NotifyState(t.Context(), notifytest.Firing(), nil); err != nil {
 				t.Fatal(err)
 			}
-			if got := f.Calls(); len(got) != 1 || got[0].Method != "chat.postMessage" || !got[0].Accepted {
+			if got := f.Requests(); len(got) != 1 || got[0].Method != "chat.postMessage" || !got[0].Accepted {
 				t.Errorf("calls %+v, want one chat.postMessage", got)
 			}
 		})

@@ -1,4 +1,4 @@
-package pagerduty_test
+package pagerdutytest
 
 import (
 	"bytes"
@@ -11,18 +11,58 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/alertd/alertd/internal/notifytest"
-	"github.com/alertd/alertd/notify/pagerduty"
 )
 
-// routingKey is a well-formed routing key (32 characters), which the fake
-// Events API accepts.
-const routingKey = "R0UT1NGKEYa1b2c3d4e5f6a7b8c9d0e1"
+// MaxEventSize is the largest event PagerDuty accepts, in bytes.
+const MaxEventSize = 512000
 
-// wireEvent is an Events API v2 event as the fake decodes it: every key the
-// API knows, no other.
+// Event is one event the server accepted, as sent.
+type Event struct {
+	RoutingKey  string  `json:"routing_key"`
+	EventAction string  `json:"event_action"`
+	DedupKey    string  `json:"dedup_key"`
+	Client      string  `json:"client"`
+	ClientURL   string  `json:"client_url"`
+	Payload     Payload `json:"payload"`
+	// Links and Images are the objects of links and images, as sent.
+	Links  []map[string]any `json:"links"`
+	Images []map[string]any `json:"images"`
+
+	// Header is the request's header.
+	Header http.Header `json:"-"`
+	// Raw is the request's body.
+	Raw []byte `json:"-"`
+	// ReceivedAt is when the server received it.
+	ReceivedAt time.Time `json:"-"`
+}
+
+// Payload is an event's payload; zero when the event has none.
+type Payload struct {
+	Summary       string         `json:"summary"`
+	Source        string         `json:"source"`
+	Severity      string         `json:"severity"`
+	Timestamp     string         `json:"timestamp"`
+	Class         string         `json:"class"`
+	Component     string         `json:"component"`
+	Group         string         `json:"group"`
+	CustomDetails map[string]any `json:"custom_details"`
+}
+
+// Rejection is one request the server refused with 400 because it breaks
+// the API's contract.
+type Rejection struct {
+	// Errors are PagerDuty's reasons, as in its answer's "errors".
+	Errors     []string
+	Raw        []byte
+	ReceivedAt time.Time
+}
+
+// wireEvent is an Events API v2 event as the server checks it: every key
+// the API knows, no other.
 type wireEvent struct {
 	RoutingKey  string       `json:"routing_key"`
 	EventAction string       `json:"event_action"`
@@ -94,34 +134,63 @@ func (ev *wireEvent) violations(key string) []string {
 	return errs
 }
 
-// request is one event the fake accepted.
-type request struct {
-	header http.Header
-	event  wireEvent
-}
-
-// eventsAPI is a fake PagerDuty Events API v2 at /v2/enqueue on 127.0.0.1:
-// it refuses events that break the API's contract with 400 and PagerDuty's
-// error object, and answers the others as told (202 by default).
-type eventsAPI struct {
+// Server is a fake PagerDuty Events API v2 at /v2/enqueue on 127.0.0.1: it
+// refuses events that break the API's contract with 400 and PagerDuty's
+// error object (and records them), and answers the others as queued (202
+// by default). It stops when the test ends.
+type Server struct {
 	srv *httptest.Server
-	key string // accepted besides 32-character routing keys
 
-	mu       sync.Mutex
-	answers  []notifytest.Outcome
-	accepted []request
+	mu         sync.Mutex
+	key        string // accepted besides 32-character routing keys
+	answers    []notifytest.Outcome
+	accepted   []Event
+	rejections []Rejection
 }
 
-func newEventsAPI(t *testing.T, key string) *eventsAPI {
+// Start starts a server; t's cleanup stops it.
+func Start(t testing.TB) *Server {
 	t.Helper()
-	a := &eventsAPI{key: key}
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
-	t.Cleanup(a.srv.Close)
-	return a
+	s := &Server{}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	t.Cleanup(s.srv.Close)
+	return s
 }
 
-// url is the events endpoint.
-func (a *eventsAPI) url() string { return a.srv.URL + "/v2/enqueue" }
+// URL is the enqueue endpoint, http://127.0.0.1:port/v2/enqueue.
+func (s *Server) URL() string { return s.srv.URL + "/v2/enqueue" }
+
+// AcceptRoutingKey makes the server accept key as a routing key besides
+// the well-formed (32-character) ones, such as a test's secret.
+func (s *Server) AcceptRoutingKey(key string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.key = key
+}
+
+// Answer queues the outcomes of the next valid events, one each; once the
+// queue is empty every valid event is accepted (OK). Only events answered
+// OK are kept.
+func (s *Server) Answer(o ...notifytest.Outcome) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.answers = append(s.answers, o...)
+}
+
+// Events returns the accepted events, in order.
+func (s *Server) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.accepted)
+}
+
+// Rejections returns the requests refused for breaking the contract, in
+// order.
+func (s *Server) Rejections() []Rejection {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.rejections)
+}
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -129,6 +198,7 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 	_ = json.NewEncoder(w).Encode(v)
 }
 
+// apiAnswer is PagerDuty's answer object.
 type apiAnswer struct {
 	Status   string   `json:"status"`
 	Message  string   `json:"message"`
@@ -136,15 +206,20 @@ type apiAnswer struct {
 	Errors   []string `json:"errors,omitempty"`
 }
 
-func (a *eventsAPI) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
 	if r.Method != http.MethodPost || r.URL.Path != "/v2/enqueue" {
 		http.NotFound(w, r)
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, pagerduty.MaxEventSize+1))
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxEventSize+1))
 	if err != nil {
 		return
 	}
+	s.mu.Lock()
+	key := s.key
+	s.mu.Unlock()
+
 	var errs []string
 	if ct := r.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
 		errs = append(errs, "Content-Type must be application/json, not "+strconv.Quote(ct))
@@ -153,27 +228,37 @@ func (a *eventsAPI) serve(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	switch {
-	case len(body) > pagerduty.MaxEventSize:
+	case len(body) > MaxEventSize:
 		errs = append(errs, "event is larger than 512000 bytes")
 	case dec.Decode(&ev) != nil:
 		errs = append(errs, "event is not a valid event object")
 	default:
-		errs = append(errs, ev.violations(a.key)...)
+		errs = append(errs, ev.violations(key)...)
+	}
+	var event Event
+	if len(errs) == 0 {
+		if err := json.Unmarshal(body, &event); err != nil {
+			errs = append(errs, "event is not a valid event object")
+		}
 	}
 	if len(errs) > 0 {
+		s.mu.Lock()
+		s.rejections = append(s.rejections, Rejection{Errors: errs, Raw: body, ReceivedAt: now})
+		s.mu.Unlock()
 		writeJSON(w, http.StatusBadRequest, apiAnswer{Status: "invalid event", Message: "Event object is invalid", Errors: errs})
 		return
 	}
+	event.Header, event.Raw, event.ReceivedAt = r.Header.Clone(), body, now
 
-	a.mu.Lock()
+	s.mu.Lock()
 	o := notifytest.OK
-	if len(a.answers) > 0 {
-		o, a.answers = a.answers[0], a.answers[1:]
+	if len(s.answers) > 0 {
+		o, s.answers = s.answers[0], s.answers[1:]
 	}
 	if o == notifytest.OK {
-		a.accepted = append(a.accepted, request{header: r.Header.Clone(), event: ev})
+		s.accepted = append(s.accepted, event)
 	}
-	a.mu.Unlock()
+	s.mu.Unlock()
 
 	switch o {
 	case notifytest.OK:
@@ -188,18 +273,4 @@ func (a *eventsAPI) serve(w http.ResponseWriter, r *http.Request) {
 	case notifytest.Hang:
 		<-r.Context().Done()
 	}
-}
-
-// answer queues the outcomes of the next events.
-func (a *eventsAPI) answer(o ...notifytest.Outcome) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.answers = append(a.answers, o...)
-}
-
-// events returns the accepted events, in order.
-func (a *eventsAPI) events() []request {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return slices.Clone(a.accepted)
 }
