@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +19,8 @@ import (
 
 // TestRulesToAllReceivers runs alertd with a rule against a real
 // Prometheus and one route to an email, a Slack (bot token) and a
-// PagerDuty receiver, each a real server in the test: when the condition
+// PagerDuty receiver, each a real server in the test, PagerDuty's summary
+// from a template of the configuration's templates: when the condition
 // turns true in Prometheus, each receiver gets its firing message within
 // evaluation interval + group_wait + 1s; when it turns false, each gets
 // the resolved message (Slack by editing the firing one).
@@ -41,6 +43,10 @@ func TestRulesToAllReceivers(t *testing.T) {
 	pd := pagerdutytest.Start(t)
 
 	dir := t.TempDir()
+	if err := os.Mkdir(dir+"/templates", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	write(t, dir+"/templates/e2e.tmpl", `{{ define "e2e.summary" }}{{ .Status | toUpper }}: {{ .CommonLabels.alertname }} on {{ range .Alerts }}{{ .Labels.instance }}{{ end }}{{ end }}`)
 	write(t, dir+"/rules.yml", `groups:
 - name: e2e
   rules:
@@ -57,6 +63,7 @@ func TestRulesToAllReceivers(t *testing.T) {
   smtp_auth_password: %s
 datasource: {url: %s}
 rule_files: [rules.yml]
+templates: [templates/*.tmpl]
 route:
   receiver: everyone
   group_by: [alertname]
@@ -76,6 +83,7 @@ receivers:
   pagerduty_configs:
   - routing_key: %s
     url: %s
+    description: '{{ template "e2e.summary" . }}'
 `, model.Duration(evalInterval), mail.Addr(), smtpPassword, prom.URL, model.Duration(groupWait), mail.CAFile(),
 		slackToken, slack.APIURL()+"chat.postMessage", routingKey, pd.URL()))
 
@@ -132,7 +140,7 @@ receivers:
 	sum := sha256.Sum256([]byte(`{}:{alertname="E2EDown"}`))
 	dedup := hex.EncodeToString(sum[:])
 	if firingPD.EventAction != "trigger" || firingPD.DedupKey != dedup || firingPD.RoutingKey != routingKey ||
-		!strings.HasPrefix(firingPD.Payload.Summary, "[FIRING:1] E2EDown") || firingPD.Payload.Severity != "error" {
+		firingPD.Payload.Summary != "FIRING: E2EDown on h1" || firingPD.Payload.Severity != "error" {
 		t.Errorf("firing PagerDuty event: %+v", firingPD)
 	}
 
@@ -177,8 +185,8 @@ receivers:
 	if rs.Method != "chat.update" || rs.TS != firingSlack.TS || rs.Channel != firingSlack.Channel || rs.Attachments[0].Color != "good" {
 		t.Errorf("resolved Slack call %+v does not update the firing message (ts %s)", rs, firingSlack.TS)
 	}
-	if rp.DedupKey != dedup {
-		t.Errorf("resolve dedup_key %s, trigger's %s", rp.DedupKey, dedup)
+	if rp.DedupKey != dedup || rp.Payload.Summary != "RESOLVED: E2EDown on h1" {
+		t.Errorf("resolve event: dedup_key %s (trigger's %s), summary %q", rp.DedupKey, dedup, rp.Payload.Summary)
 	}
 	if n := len(pd.Events()); n != 2 {
 		t.Errorf("PagerDuty got %d events, want trigger and resolve: %+v", n, pd.Events())

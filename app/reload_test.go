@@ -503,3 +503,44 @@ func TestReloadReturnsError(t *testing.T) {
 		t.Errorf("the unchanged group was replaced by the reload")
 	}
 }
+
+// TestReloadBadTemplateKeepsReceivers breaks a file of templates: the
+// reload fails naming it and the running receivers stay; the watcher
+// counts template files among the files it watches.
+func TestReloadBadTemplateKeepsReceivers(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertd.yml")
+	tmplFile := filepath.Join(dir, "my.tmpl")
+	writeAtomic(t, cfg, `templates: ['*.tmpl']
+route: {receiver: ops}
+receivers:
+- name: ops
+  pagerduty_configs: [{routing_key: k0000000000000000000000000000001, description: '{{ template "my.summary" . }}'}]
+`)
+	writeAtomic(t, tmplFile, `{{ define "my.summary" }}{{ .Status }}{{ end }}`)
+	a, err := New(Options{ConfigFile: cfg, ListenAddress: "127.0.0.1:0", WatchInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := watched(cfg, a.cfg.Load(), nil); !slices.Contains(got, tmplFile) {
+		t.Errorf("watched files %v lack the template file", got)
+	}
+	running := a.am.Load()
+
+	writeAtomic(t, tmplFile, `{{ define "my.summary" }}{{ .Status {{ end }}`)
+	err = a.Reload()
+	if err == nil || !strings.Contains(err.Error(), "my.tmpl") {
+		t.Fatalf("Reload with a bad template: %v, want an error naming my.tmpl", err)
+	}
+	if a.am.Load() != running {
+		t.Error("the failed reload replaced the running receivers")
+	}
+
+	writeAtomic(t, tmplFile, `{{ define "my.summary" }}{{ .Status }}!{{ end }}`)
+	if err := a.Reload(); err != nil {
+		t.Fatalf("Reload of the fixed template: %v", err)
+	}
+	if a.am.Load() == running {
+		t.Error("the reload kept the old receivers")
+	}
+}
