@@ -126,7 +126,10 @@ func Start(t testing.TB, o Options) *Server {
 		_ = srv.Serve(ln)
 	}()
 	t.Cleanup(func() {
+		// Closing the listener too: go-smtp's Close closes only the
+		// listeners Serve has registered, and Serve may not have started.
 		_ = srv.Close()
+		_ = ln.Close()
 		<-done
 	})
 	return s

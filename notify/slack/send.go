@@ -42,12 +42,12 @@ func (n *Notifier) postWebhook(ctx context.Context, m *message) (bool, error) {
 		return false, err
 	}
 	if n.c.APIURLFile != "" {
-		if err := checkURL(u); err != nil {
+		if err := notify.CheckURL(u); err != nil {
 			return false, fmt.Errorf("api_url_file: %w", err)
 		}
 	}
 	fail := func(retry bool, err error) (bool, error) {
-		return retry, scrub(fmt.Errorf("channel %q: %w", m.channel, err), u)
+		return retry, notify.RedactURL(fmt.Errorf("channel %q: %w", m.channel, err), u)
 	}
 
 	body, err := json.Marshal(webhookMessage{
@@ -72,7 +72,7 @@ func (n *Notifier) postWebhook(ctx context.Context, m *message) (bool, error) {
 	resp, err := n.client.Do(req)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
-			ue.URL = redactURL(u)
+			ue.URL = notify.RedactedURL(u)
 		}
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
@@ -284,27 +284,4 @@ func clip(b []byte) string {
 		b = b[:maxErrorBody]
 	}
 	return strings.TrimSpace(strings.ToValidUTF8(string(b), string(utf8.RuneError)))
-}
-
-// redactURL returns the form of an incoming webhook URL that errors may
-// show: scheme://host/<redacted>.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "<redacted>"
-	}
-	return u.Scheme + "://" + u.Host + "/<redacted>"
-}
-
-// scrub returns err with any secret part of the incoming webhook URL s
-// (the URL itself, its path, query and password) redacted.
-func scrub(err error, s string) error {
-	secrets := []string{s}
-	if u, perr := url.Parse(s); perr == nil {
-		secrets = append(secrets, u.RawQuery, u.EscapedPath(), u.Path)
-		if pw, ok := u.User.Password(); ok {
-			secrets = append(secrets, pw)
-		}
-	}
-	return notify.Redact(err, secrets...)
 }

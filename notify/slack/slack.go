@@ -174,7 +174,7 @@ func New(idx int, c Config, o Options) (*Notifier, error) {
 		return nil, fmt.Errorf("negative timeout %s", c.Timeout)
 	}
 	if c.APIURL != "" {
-		if err := checkURL(c.APIURL); err != nil {
+		if err := notify.CheckURL(c.APIURL); err != nil {
 			return nil, fmt.Errorf("api_url: %w", err)
 		}
 	}
@@ -430,19 +430,4 @@ func apiBase(appURL string) (string, error) {
 		u.Path = "/"
 	}
 	return u.String(), nil
-}
-
-// checkURL validates an incoming webhook URL without ever showing it.
-func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return errors.New("invalid url (check that userinfo is percent-escaped)")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("scheme must be http or https")
-	}
-	if u.Host == "" {
-		return errors.New("no host")
-	}
-	return nil
 }

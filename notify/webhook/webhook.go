@@ -196,12 +196,12 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	resp, err := n.client.Do(req)
 	if err != nil {
 		if ue, ok := errors.AsType[*url.Error](err); ok {
-			ue.URL = redact(u)
+			ue.URL = notify.RedactedURL(u)
 		}
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
 		}
-		return true, scrub(err, u)
+		return true, notify.RedactURL(err, u)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -209,47 +209,15 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	}()
 	retry, err := notify.CheckResponse(resp)
 	if err != nil {
-		return retry, scrub(err, u)
+		return retry, notify.RedactURL(err, u)
 	}
 	return false, nil
 }
 
 // checkURL validates a webhook URL without ever showing it.
 func checkURL(s string) error {
-	u, err := url.Parse(s)
-	if err != nil {
-		return errors.New("url: invalid (check that userinfo is percent-escaped)")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return errors.New("url: scheme must be http or https")
-	}
-	if u.Host == "" {
-		return errors.New("url: no host")
+	if err := notify.CheckURL(s); err != nil {
+		return fmt.Errorf("url: %w", err)
 	}
 	return nil
-}
-
-// redact returns the form of a webhook URL that errors and logs may show:
-// scheme://host/<redacted>.
-func redact(s string) string {
-	u, err := url.Parse(s)
-	if err != nil || u.Host == "" {
-		return "<redacted>"
-	}
-	return u.Scheme + "://" + u.Host + "/<redacted>"
-}
-
-// scrub returns err with any secret part of the URL s (the URL itself, its
-// path, query and password) replaced, should anything — a response body
-// that echoes the request, say — have put one in its text. The returned
-// error still unwraps to err, for the failure reason and Retry-After.
-func scrub(err error, s string) error {
-	secrets := []string{s}
-	if u, perr := url.Parse(s); perr == nil {
-		secrets = append(secrets, u.RawQuery, u.EscapedPath(), u.Path)
-		if pw, ok := u.User.Password(); ok {
-			secrets = append(secrets, pw)
-		}
-	}
-	return notify.Redact(err, secrets...)
 }
