@@ -122,6 +122,11 @@ type AlertingRule struct {
 	lastError      error
 	lastEvaluation time.Time
 	evalDuration   time.Duration
+	// dirty says the alerts changed in a way a restart must keep (an
+	// alert appeared, went, changed state or was sent) since the group
+	// last saved its state; pending counts the pending alerts.
+	dirty   bool
+	pending int
 
 	// Scratch space reused across evaluations.
 	lb       *labels.Builder
@@ -286,6 +291,7 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			continue
 		}
 		// New, or a retained resolved alert: a fresh pending alert.
+		r.dirty = true
 		r.active[c.hash] = &Alert{
 			State:       StatePending,
 			Labels:      c.labels,
@@ -299,32 +305,38 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 	r.cands = r.cands[:0]
 
 	numActivePending := 0
+	r.pending = 0
 	for h, a := range r.active {
 		if a.seen != r.seq {
 			keepFiring := false
 			if a.State == StateFiring && r.keepFiringFor > 0 {
 				if a.KeepFiringSince.IsZero() {
 					a.KeepFiringSince = ts
+					r.dirty = true
 				}
 				keepFiring = ts.Sub(a.KeepFiringSince) < r.keepFiringFor
 			}
 			if a.State == StatePending || (!a.ResolvedAt.IsZero() && ts.Sub(a.ResolvedAt) > resolvedRetention) {
 				delete(r.active, h)
+				r.dirty = true
 			}
 			if a.State != StateInactive && !keepFiring {
 				a.State = StateInactive
 				a.ResolvedAt = ts
+				r.dirty = true
 			}
 			if !keepFiring {
 				continue
 			}
-		} else {
+		} else if !a.KeepFiringSince.IsZero() {
 			a.KeepFiringSince = time.Time{}
+			r.dirty = true
 		}
 		numActivePending++
 		if a.State == StatePending && ts.Sub(a.ActiveAt) >= r.holdDuration {
 			a.State = StateFiring
 			a.FiredAt = ts
+			r.dirty = true
 		}
 		if a.State == StateFiring && ts.Sub(a.ActiveAt) < r.holdDuration {
 			// Only after a reload that lengthened for.
@@ -332,10 +344,16 @@ func (r *AlertingRule) Eval(ctx context.Context, queryOffset time.Duration, ts t
 			a.FiredAt = time.Time{}
 			a.LastSentAt = time.Time{}
 			a.KeepFiringSince = time.Time{}
+			r.dirty = true
+		}
+		if a.State == StatePending {
+			r.pending++
 		}
 	}
 	if limit > 0 && numActivePending > limit {
 		r.active = map[uint64]*Alert{}
+		r.dirty = true
+		r.pending = 0
 		return fmt.Errorf("exceeded limit of %d with %d alerts", limit, numActivePending)
 	}
 	return nil
@@ -415,6 +433,7 @@ func (r *AlertingRule) sendAlerts(ts time.Time, resendDelay, interval time.Durat
 			continue
 		}
 		a.LastSentAt = ts
+		r.dirty = true
 		// Allow for two Eval or Alertmanager send failures.
 		a.ValidUntil = ts.Add(4 * max(interval, resendDelay))
 		out = append(out, r.toAlert(a))
@@ -472,4 +491,6 @@ func (r *AlertingRule) copyState(old *AlertingRule) {
 	// those of the new rule, unknown until it is evaluated.
 	r.active = old.active
 	r.seq = old.seq
+	r.pending = old.pending
+	r.dirty = true // saved again, under the new group's key
 }

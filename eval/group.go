@@ -52,6 +52,8 @@ type groupDeps struct {
 	sink    Sink
 	logger  *slog.Logger
 	metrics *metrics
+	state   StateStore // nil: nothing is saved
+	restore restoreOptions
 }
 
 // Group is a rule group: its rules run in order at one timestamp per slot.
@@ -77,6 +79,10 @@ type Group struct {
 	iterationsMissed atomic.Uint64
 	evaluations      atomic.Uint64
 	failures         atomic.Uint64
+
+	// saved is the state to restore at the first evaluation after a
+	// start (Manager.Update sets it); nil once restored.
+	saved *savedGroup
 
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -213,9 +219,23 @@ func (g *Group) iterate(ctx context.Context, ts time.Time) {
 	g.mu.Unlock()
 }
 
-// Eval evaluates every alerting rule of the group at ts, in order, and sends
-// what Prometheus would send. A failing rule does not stop the group.
+// Eval evaluates every alerting rule of the group at ts, in order, saves
+// the group's state if it changed, then sends what Prometheus would send: a
+// restart after the send never forgets what was sent. A failing rule does
+// not stop the group.
 func (g *Group) Eval(ctx context.Context, ts time.Time) {
+	if g.saved != nil {
+		kept := g.restore(g.saved, ts, g.deps.restore)
+		g.logger.Info("restored alert state", "alerts", kept, "down_for", ts.Sub(g.saved.lastEval).Round(time.Second))
+		g.saved = nil
+	}
+	var out []*alert.Alert
+	defer func() {
+		g.saveState(ts)
+		if len(out) > 0 && g.deps.sink != nil {
+			g.deps.sink.Send(out...)
+		}
+	}()
 	for _, r := range g.alerting {
 		if ctx.Err() != nil {
 			return
@@ -237,10 +257,7 @@ func (g *Group) Eval(ctx context.Context, ts time.Time) {
 			g.logger.Warn("evaluating rule failed", "alertname", r.name, "err", err)
 			continue
 		}
-		out := r.sendAlerts(ts, g.settings.ResendDelay, g.interval, nil)
-		if len(out) > 0 && g.deps.sink != nil {
-			g.deps.sink.Send(out...)
-		}
+		out = r.sendAlerts(ts, g.settings.ResendDelay, g.interval, out)
 	}
 }
 

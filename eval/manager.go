@@ -22,6 +22,13 @@ type ManagerOptions struct {
 	Sink       Sink                 // nil: alerts are dropped
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// State keeps the alert state across restarts; nil keeps none.
+	State StateStore
+	// OutageTolerance and ForGracePeriod are Prometheus's
+	// --rules.alert.for-outage-tolerance and --rules.alert.for-grace-period:
+	// what a restart keeps of pending alerts (see Group.restore). Zero
+	// means DefaultOutageTolerance and DefaultForGracePeriod.
+	OutageTolerance, ForGracePeriod time.Duration
 }
 
 // Manager runs rule groups, each on its own schedule, and swaps them on
@@ -33,6 +40,9 @@ type Manager struct {
 	ctx      context.Context // set while Run runs
 	groups   map[string]*Group
 	settings Settings
+	// restored says the saved states have been read (by the first
+	// Update).
+	restored bool
 }
 
 // NewManager returns a manager with no groups. It starts nothing.
@@ -47,8 +57,15 @@ func NewManager(o ManagerOptions) *Manager {
 			return nil, errors.New("no datasource configured")
 		}
 	}
+	ro := restoreOptions{outageTolerance: o.OutageTolerance, gracePeriod: o.ForGracePeriod}
+	if ro.outageTolerance <= 0 {
+		ro.outageTolerance = DefaultOutageTolerance
+	}
+	if ro.gracePeriod <= 0 {
+		ro.gracePeriod = DefaultForGracePeriod
+	}
 	m := &Manager{
-		deps:   &groupDeps{query: query, sink: o.Sink, logger: logger.With("component", "eval")},
+		deps:   &groupDeps{query: query, sink: o.Sink, logger: logger.With("component", "eval"), state: o.State, restore: ro},
 		groups: map[string]*Group{},
 	}
 	m.deps.metrics = newMetrics(m)
@@ -83,6 +100,10 @@ func (m *Manager) Update(s Settings, groups []*rules.Group) error {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if !m.restored {
+		m.restoreSaved(built)
+		m.restored = true
+	}
 	settingsChanged := !m.settings.equal(s)
 	m.settings = s
 	next := make(map[string]*Group, len(built))
@@ -100,9 +121,16 @@ func (m *Manager) Update(s Settings, groups []*rules.Group) error {
 		next[k] = ng
 		start = append(start, ng)
 	}
+	var gone []string
 	for k, old := range m.groups {
 		if _, ok := next[k]; !ok {
 			old.stop()
+			gone = append(gone, k)
+		}
+	}
+	if len(gone) > 0 && m.deps.state != nil {
+		if err := m.deps.state.Delete(gone); err != nil {
+			m.deps.logger.Error("removing the saved state of removed groups failed", "err", err)
 		}
 	}
 	m.groups = next
@@ -112,6 +140,41 @@ func (m *Manager) Update(s Settings, groups []*rules.Group) error {
 		}
 	}
 	return nil
+}
+
+// restoreSaved reads the saved states and gives each group of the first
+// configuration its own, to restore at its first evaluation. States that
+// cannot be read, or of groups no longer configured, are removed: a
+// removed group forgets its alerts, as in Prometheus.
+func (m *Manager) restoreSaved(groups map[string]*Group) {
+	if m.deps.state == nil {
+		return
+	}
+	saved, err := m.deps.state.Load()
+	if err != nil {
+		m.deps.logger.Error("reading the saved alert state failed; alerts start anew", "err", err)
+		return
+	}
+	var gone []string
+	for k, b := range saved {
+		g, ok := groups[k]
+		if !ok {
+			gone = append(gone, k)
+			continue
+		}
+		sg, err := decodeState(b)
+		if err != nil {
+			m.deps.logger.Error("unreadable saved alert state; the group's alerts start anew", "group_key", k, "err", err)
+			gone = append(gone, k)
+			continue
+		}
+		g.saved = sg
+	}
+	if len(gone) > 0 {
+		if err := m.deps.state.Delete(gone); err != nil {
+			m.deps.logger.Error("removing saved alert state failed", "err", err)
+		}
+	}
 }
 
 // Run starts the groups and blocks until ctx is done, then stops them.
