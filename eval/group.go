@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -255,6 +256,14 @@ func (g *Group) Eval(ctx context.Context, ts time.Time) {
 		if err != nil {
 			g.failures.Add(1)
 			g.logger.Warn("evaluating rule failed", "alertname", r.name, "err", err)
+			if qe, ok := errors.AsType[*datasource.QueryError](err); ok && qe.Retryable {
+				// The datasource did not answer: the state is frozen,
+				// and its alerts are sent on their resend cadence as if
+				// evaluated, so that receivers do not resolve them when
+				// their EndsAt passes (Prometheus stops sending, and an
+				// outage longer than 4×resend_delay resolves everything).
+				out = r.sendAlerts(ts, g.settings.ResendDelay, g.interval, out)
+			}
 			continue
 		}
 		out = r.sendAlerts(ts, g.settings.ResendDelay, g.interval, out)

@@ -1,6 +1,7 @@
 package eval_test
 
 import (
+	"context"
 	"errors"
 	"maps"
 	"strings"
@@ -223,5 +224,44 @@ func TestRestartForgetsRemovedGroups(t *testing.T) {
 	}
 	if len(state.states) != 0 {
 		t.Errorf("states left: %v", state.states)
+	}
+}
+
+// TestDatasourceOutageKeepsAlertsAlive evaluates a firing rule while the
+// datasource does not answer for ten minutes: the alert stays firing and is
+// still sent on the resend cadence, with EndsAt moving on, so receivers do
+// not resolve it.
+func TestDatasourceOutageKeepsAlertsAlive(t *testing.T) {
+	q := &vectorQuery{}
+	q.set("up == 0", datasource.Vector{sample(t, "__name__", "up", "instance", "a")})
+	var down bool
+	query := func(ctx context.Context, expr string, ts time.Time) (datasource.Vector, error) {
+		if down {
+			return nil, &datasource.QueryError{Message: "connection refused", Retryable: true}
+		}
+		return q.query(ctx, expr, ts)
+	}
+	sink := &captureSink{}
+	m := eval.NewManager(eval.ManagerOptions{Query: query, Sink: sink})
+	if err := m.Update(settings, parseGroups(t, map[string]string{"node.yml": nodeRules})); err != nil {
+		t.Fatal(err)
+	}
+	evalAll(t, m, mgrT0)
+	sink.take()
+	down = true
+	var sent []sentAlert
+	for i := 1; i <= 10; i++ {
+		evalAll(t, m, mgrT0.Add(time.Duration(i)*time.Minute))
+		sent = append(sent, sentAlerts(sink.take())...)
+	}
+	if len(sent) < 4 {
+		t.Fatalf("sent during a 10m outage: %+v, want the firing alert on its resend cadence", sent)
+	}
+	last := sent[len(sent)-1]
+	if last.StartsAt != mgrT0 || !last.EndsAt.After(mgrT0.Add(10*time.Minute)) {
+		t.Errorf("last alert sent during the outage: %+v, want it firing since t0 and ending after the outage", last)
+	}
+	if got := alertStates(m); len(got) != 1 || got[0].State != "firing" {
+		t.Errorf("alerts after the outage: %+v", got)
 	}
 }
