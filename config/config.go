@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -73,7 +74,14 @@ type DatasourceConfig struct {
 	Timeout    model.Duration             `yaml:"timeout"`
 	HTTPConfig commoncfg.HTTPClientConfig `yaml:"http_config,omitempty"`
 	Headers    map[string]string          `yaml:"headers,omitempty"`
+	// DownAlertAfter is how long queries must have failed (no answer,
+	// 5xx, timeouts) before alertd raises AlertdDatasourceDown through
+	// its own route; 0 never raises it.
+	DownAlertAfter model.Duration `yaml:"down_alert_after"`
 }
+
+// DefaultDownAlertAfter is the default of datasource.down_alert_after.
+const DefaultDownAlertAfter = 5 * time.Minute
 
 // AlertmanagerConfig is one set of Alertmanagers to forward raw alerts to,
 // in the shape of Prometheus's alerting.alertmanagers entries with static
@@ -117,7 +125,7 @@ func (g *GlobalConfig) UnmarshalYAML(unmarshal func(any) error) error {
 // UnmarshalYAML sets the defaults.
 func (d *DatasourceConfig) UnmarshalYAML(unmarshal func(any) error) error {
 	type plainDatasource DatasourceConfig
-	*d = DatasourceConfig{Timeout: model.Duration(DefaultDatasourceTimeout), HTTPConfig: commoncfg.DefaultHTTPClientConfig}
+	*d = DatasourceConfig{Timeout: model.Duration(DefaultDatasourceTimeout), HTTPConfig: commoncfg.DefaultHTTPClientConfig, DownAlertAfter: model.Duration(DefaultDownAlertAfter)}
 	return unmarshal((*plainDatasource)(d))
 }
 
@@ -157,6 +165,13 @@ func Load(b []byte, dir string) (*Config, error) {
 	c.Datasource.HTTPConfig = commoncfg.DefaultHTTPClientConfig
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return nil, yamlError(err)
+	}
+	// An open but empty global block ("global:" with nothing under it) is
+	// null, which zeroes it: restore its defaults, as Prometheus and
+	// Alertmanager do.
+	if reflect.ValueOf(c.Global).IsZero() {
+		c.Global.EvaluationInterval = model.Duration(DefaultEvaluationInterval)
+		c.Global.ResendDelay = model.Duration(DefaultResendDelay)
 	}
 	am, amYAML, err := loadAlertmanager(b, dir)
 	if err != nil {
@@ -222,6 +237,10 @@ func (c *Config) validate() error {
 	}
 	for i, am := range c.Alertmanagers {
 		where := fmt.Sprintf("alertmanagers[%d]", i)
+		if am == nil {
+			errs = append(errs, fmt.Errorf("%s: empty or null section", where))
+			continue
+		}
 		if am.Scheme != "http" && am.Scheme != "https" {
 			errs = append(errs, fmt.Errorf("%s.scheme: %q is not http or https", where, am.Scheme))
 		}

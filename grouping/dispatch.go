@@ -289,6 +289,15 @@ type AlertGroup struct {
 	ActiveTimeIntervals []string       // the route's
 }
 
+// Stats returns the dispatcher's backlog: its aggregation groups, the
+// flushes running, and the flushes due but waiting for a place
+// (DispatcherOptions.MaxFlushes).
+func (d *Dispatcher) Stats() (groups, running, waiting int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.groups), d.running, len(d.queue)
+}
+
 // Groups returns a snapshot of the aggregation groups, sorted by group
 // labels, then receiver.
 func (d *Dispatcher) Groups() []AlertGroup {
