@@ -38,6 +38,9 @@ type Options struct {
 type API struct {
 	o   Options
 	mux *http.ServeMux
+	// patterns are the mux's patterns, in the order registered, for the
+	// tests that walk every route.
+	patterns []string
 }
 
 // New returns the API handler.
@@ -46,29 +49,39 @@ func New(o Options) *API {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	a := &API{o: o, mux: http.NewServeMux()}
-	a.mux.HandleFunc("GET /api/v1/rules", a.rules)
-	a.mux.HandleFunc("GET /api/v1/alerts", a.alerts)
-	a.mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+	// No GET route changes state: reload, posting alerts and silences and
+	// expiring silences take POST, PUT or DELETE (TestGetChangesNothing).
+	a.handleFunc("GET /api/v1/rules", a.rules)
+	a.handleFunc("GET /api/v1/alerts", a.alerts)
+	a.handleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write([]byte("alertd is Healthy.\n"))
 	})
-	a.mux.HandleFunc("GET /-/ready", a.ready)
-	a.mux.HandleFunc("POST /-/reload", a.reload)
-	a.mux.HandleFunc("PUT /-/reload", a.reload)
+	a.handleFunc("GET /-/ready", a.ready)
+	a.handleFunc("POST /-/reload", a.reload)
+	a.handleFunc("PUT /-/reload", a.reload)
 	if o.Gatherer != nil {
-		a.mux.Handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
+		a.handle("GET /metrics", promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}))
 	}
 	if o.Alertmanager != nil {
-		newV2(*o.Alertmanager, o.Logger).register(a.mux)
+		newV2(*o.Alertmanager, o.Logger).register(a.handle)
 	}
-	// Go's profiler, as Prometheus and Alertmanager serve it.
-	a.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	a.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	a.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	a.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	a.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	// Go's profiler, as Prometheus and Alertmanager serve it. Profiles and
+	// traces cost CPU while they run but change no state.
+	a.handleFunc("GET /debug/pprof/", pprof.Index)
+	a.handleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	a.handleFunc("GET /debug/pprof/profile", pprof.Profile)
+	a.handleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	a.handleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return a
 }
+
+func (a *API) handle(pattern string, h http.Handler) {
+	a.mux.Handle(pattern, h)
+	a.patterns = append(a.patterns, pattern)
+}
+
+func (a *API) handleFunc(pattern string, h http.HandlerFunc) { a.handle(pattern, h) }
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }

@@ -16,8 +16,11 @@
 // and receivers are computed when it is read. Alertmanager's removed v1
 // paths answer 410 Gone, as Alertmanager 0.27+; Prometheus's GET
 // /api/v1/alerts is not one of them. Deliberate differences from 0.25:
-// DELETE of an unknown silence is 404 (Alertmanager 0.27+), and
-// alerts carry mutedBy and groups routeLabels (0.28+).
+// DELETE of an unknown silence is 404 (Alertmanager 0.27+); alerts carry
+// mutedBy and groups routeLabels (0.28+); request bodies are bounded
+// (MaxAlertsBodyBytes, MaxSilenceBodyBytes; 413 beyond), where
+// Alertmanager sets no limit. No GET changes state: posting alerts and
+// silences, expiring silences and reloading take POST, PUT or DELETE.
 //
 // It imports eval (for its status snapshot types), alert and silences (for
 // their value types) of alertd's own, and reaches the rest through the

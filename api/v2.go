@@ -158,17 +158,17 @@ func newV2(o AlertmanagerOptions, logger *slog.Logger) *v2 {
 
 // register adds the v2 routes, a JSON 404/405 for other paths under
 // /api/v2/, and 410 Gone for Alertmanager's removed v1 API.
-func (v *v2) register(mux *http.ServeMux) {
+func (v *v2) register(handle func(pattern string, h http.Handler)) {
 	for _, rt := range v.routes {
-		mux.Handle(rt.method+" "+rt.path, noStore(rt.handler))
+		handle(rt.method+" "+rt.path, noStore(rt.handler))
 	}
-	mux.Handle("/api/v2/", noStore(http.HandlerFunc(v.unrouted)))
+	handle("/api/v2/", noStore(http.HandlerFunc(v.unrouted)))
 	// GET /api/v1/alerts is Prometheus's and stays so.
 	for _, p := range []string{
 		"/api/v1/status", "/api/v1/receivers", "POST /api/v1/alerts",
 		"/api/v1/silences", "/api/v1/silence/{id}", "/api/v1/alerts/groups",
 	} {
-		mux.HandleFunc(p, v1Gone)
+		handle(p, http.HandlerFunc(v1Gone))
 	}
 }
 
@@ -253,7 +253,8 @@ type validatable interface {
 // and validates it as go-swagger's parameter binding does. On failure it
 // has answered with go-openapi's error body and returns false: 415 for a
 // content type other than JSON, 422 for a missing body, 400 for JSON that
-// does not decode, 422 for a body the OpenAPI schema rejects.
+// does not decode, 413 for a body over the limit its caller set with
+// limitBody, 422 for a body the OpenAPI schema rejects.
 func decodeBody(w http.ResponseWriter, r *http.Request, name string, dst validatable) bool {
 	if r.ContentLength == 0 {
 		oaerrors.ServeError(w, r, oaerrors.Required(name, "body", nil))
@@ -273,11 +274,19 @@ func decodeBody(w http.ResponseWriter, r *http.Request, name string, dst validat
 		return false
 	}
 	if err := json.NewDecoder(r.Body).Decode(dst); err != nil {
+		if tooLarge(w, r, err) {
+			return false
+		}
 		if errors.Is(err, io.EOF) {
 			oaerrors.ServeError(w, r, oaerrors.Required(name, "body", nil))
 		} else {
 			oaerrors.ServeError(w, r, oaerrors.NewParseError(name, "body", "", err))
 		}
+		return false
+	}
+	// What follows the JSON value is ignored, as go-openapi does, but it
+	// counts towards the body's limit.
+	if _, err := io.Copy(io.Discard, r.Body); tooLarge(w, r, err) {
 		return false
 	}
 	if err := dst.Validate(strfmt.Default); err != nil {

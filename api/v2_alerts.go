@@ -29,9 +29,15 @@ import (
 // is now + resolve_timeout, with Timeout set; labels with empty values are
 // dropped. Invalid alerts are answered 400 with their errors joined by
 // "; " (as Alertmanager 0.25), and the valid ones of the batch are stored
-// all the same.
+// all the same. A body over MaxAlertsBodyBytes is 413 and stores nothing.
 func (v *v2) postAlerts(w http.ResponseWriter, r *http.Request) {
-	posted, ok := fastDecodeAlerts(r)
+	if !limitBody(w, r, MaxAlertsBodyBytes) {
+		return
+	}
+	posted, ok, err := fastDecodeAlerts(r)
+	if tooLarge(w, r, err) {
+		return
+	}
 	if !ok {
 		var body models.PostableAlerts
 		if !decodeBody(w, r, "alerts", &body) {
@@ -109,20 +115,23 @@ type postedAlert struct {
 // fastDecodeAlerts scans a well-formed body (scanAlerts), several times
 // faster than the generated models. Anything it does not accept, and every
 // error, goes the models' way, so status codes and messages stay
-// Alertmanager's. The body is left readable for that.
-func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool) {
+// Alertmanager's. The body is left readable for that, with the same read
+// error, if any, at its end; the read error is also returned.
+func fastDecodeAlerts(r *http.Request) ([]postedAlert, bool, error) {
 	if r.ContentLength == 0 {
-		return nil, false
+		return nil, false, nil
 	}
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-		return nil, false
+		return nil, false, nil
 	}
 	b, err := io.ReadAll(r.Body)
-	r.Body = io.NopCloser(bytes.NewReader(b))
 	if err != nil {
-		return nil, false
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+		return nil, false, err
 	}
-	return scanAlerts(b)
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	posted, ok := scanAlerts(b)
+	return posted, ok, nil
 }
 
 // resolveTimeout is global.resolve_timeout, or Alertmanager's default.

@@ -41,7 +41,10 @@ func TestFastDecodeAgreesWithModels(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			req := httptest.NewRequest("POST", "/api/v2/alerts", bytes.NewReader([]byte(tc.body)))
 			req.Header.Set("Content-Type", "application/json")
-			got, ok := fastDecodeAlerts(req)
+			got, ok, err := fastDecodeAlerts(req)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if ok != tc.fast {
 				t.Fatalf("fast path %v, want %v", ok, tc.fast)
 			}

@@ -117,8 +117,12 @@ func gettableSilence(s *silences.Silence, st silences.State) *models.GettableSil
 // must be before EndsAt and EndsAt not in the past ("Failed to create
 // silence: …", 400); then the store validates it (400 with its text) and
 // answers an unknown ID with 404. The answer is the silence's ID, a new
-// one if the update could not be made in place.
+// one if the update could not be made in place. A body over
+// MaxSilenceBodyBytes is 413.
 func (v *v2) postSilences(w http.ResponseWriter, r *http.Request) {
+	if !limitBody(w, r, MaxSilenceBodyBytes) {
+		return
+	}
 	var body models.PostableSilence
 	if !decodeBody(w, r, "silence", &body) {
 		return

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
@@ -89,9 +90,10 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 		TimeIntervals: notify.TimeIntervals(h.cfg),
 		Store:         a.store,
 		// The log is written in the background, one transaction every
-		// 100ms and when the half stops (before the next half loads it):
-		// flushes never wait for the disk.
-		LogFlushInterval: 100 * time.Millisecond,
+		// 10ms and when the half stops (before the next half loads it):
+		// flushes never wait for the disk, and a crash can repeat only
+		// the notifications of its last 10ms.
+		LogFlushInterval: 10 * time.Millisecond,
 		ExternalURL:      externalURL,
 		Logger:           a.o.Logger.With("component", "notify"),
 		Registerer:       a.reg,
@@ -219,4 +221,34 @@ func (a *App) resolveTimeout() time.Duration {
 		return time.Duration(h.cfg.Global.ResolveTimeout)
 	}
 	return 5 * time.Minute
+}
+
+// dispatcherGauges are the backlog of the running routing half, in
+// /metrics: its aggregation groups, the flushes running, and the flushes
+// due but waiting for a place. A receiver that is down shows as flushes
+// running (retrying until their deadline) and waiting.
+func (a *App) dispatcherGauges() []prometheus.Collector {
+	stat := func(pick func(groups, running, waiting int) int) func() float64 {
+		return func() float64 {
+			h := a.am.Load()
+			if h == nil || h.dispatcher == nil {
+				return 0
+			}
+			return float64(pick(h.dispatcher.Stats()))
+		}
+	}
+	return []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "alertd_dispatcher_aggregation_groups",
+			Help: "Aggregation groups of the running routing tree.",
+		}, stat(func(g, _, _ int) int { return g })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "alertd_dispatcher_flushes_running",
+			Help: "Aggregation group flushes under way (notifying, retrying).",
+		}, stat(func(_, r, _ int) int { return r })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "alertd_dispatcher_flushes_waiting",
+			Help: "Aggregation group flushes due but waiting for a place among the running ones.",
+		}, stat(func(_, _, w int) int { return w })),
+	}
 }

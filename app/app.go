@@ -45,6 +45,12 @@ type Options struct {
 	WatchInterval time.Duration // default DefaultWatchInterval; negative disables watching
 	Logger        *slog.Logger
 	Registry      *prometheus.Registry // nil: a new one
+	WebConfigFile string               // --web.config.file: TLS and basic auth, as Prometheus's exporter-toolkit
+
+	// ForOutageTolerance and ForGracePeriod are Prometheus's
+	// --rules.alert.for-outage-tolerance and --rules.alert.for-grace-period
+	// (zero: 1h and 10m): what a restart keeps of pending alerts.
+	ForOutageTolerance, ForGracePeriod time.Duration
 }
 
 // App is the alertd daemon.
@@ -67,6 +73,7 @@ type App struct {
 	// as the daemon; the routing half is rebuilt on reload.
 	store    *store.Store
 	silences *silences.Silences
+	dsHealth dsHealth
 	alerts   *grouping.Alerts
 	am       atomic.Pointer[amHalf]
 	amMu     sync.RWMutex
@@ -110,6 +117,7 @@ func New(o Options) (_ *App, err error) {
 		}),
 	}
 	a.reg.MustRegister(a.reloadOK, a.reloadTime)
+	a.reg.MustRegister(a.dispatcherGauges()...)
 	if o.StoragePath != "" {
 		if a.store, err = store.Open(o.StoragePath); err != nil {
 			return nil, err
@@ -132,12 +140,18 @@ func New(o Options) (_ *App, err error) {
 		return nil, err
 	}
 	a.fwd = fwd
-	a.manager = eval.NewManager(eval.ManagerOptions{
-		Query:      a.query,
-		Sink:       sink{a},
-		Logger:     o.Logger,
-		Registerer: a.reg,
-	})
+	mo := eval.ManagerOptions{
+		Query:           a.query,
+		Sink:            sink{a},
+		Logger:          o.Logger,
+		Registerer:      a.reg,
+		OutageTolerance: o.ForOutageTolerance,
+		ForGracePeriod:  o.ForGracePeriod,
+	}
+	if a.store != nil {
+		mo.State = alertState{a.store}
+	}
+	a.manager = eval.NewManager(mo)
 	if err = a.load(); err != nil {
 		return nil, err
 	}
@@ -169,7 +183,9 @@ func (a *App) query(ctx context.Context, q string, ts time.Time) (datasource.Vec
 	if ds == nil {
 		return nil, errNoDatasource
 	}
-	return ds.Query(ctx, q, ts)
+	v, err := ds.Query(ctx, q, ts)
+	a.dsHealth.observe(err, time.Now())
+	return v, err
 }
 
 // loaded is everything built from the files, before it is swapped in.
@@ -317,9 +333,10 @@ func (a *App) Addr() string {
 // Run serves the API, evaluates the rules and forwards alerts until ctx is
 // done, then shuts down in reverse order.
 func (a *App) Run(ctx context.Context) error {
-	ln, err := net.Listen("tcp", a.o.ListenAddress)
+	ln, err := a.listen()
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		_ = a.store.Close()
+		return err
 	}
 	a.addr.Store(ln.Addr().String())
 	a.reloadOK.Set(1)
@@ -359,13 +376,18 @@ func (a *App) Run(ctx context.Context) error {
 	}()
 	go func() {
 		defer wg.Done()
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.serve(srv, ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errc <- fmt.Errorf("serve: %w", err)
 		}
 	}()
 	go func() {
 		defer wg.Done()
 		a.watch(evalCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		a.watchDatasource(evalCtx)
 	}()
 	a.ready.Store(true)
 	close(a.started)
