@@ -214,7 +214,7 @@ func waitFiring(client *http.Client, base string, n int, after time.Time) (evalu
 				return evaluation{last: rule.LastEvaluation, seconds: rule.EvaluationTime}, nil
 			}
 		}
-		time.Sleep(20 * time.Millisecond)
+		<-time.After(20 * time.Millisecond)
 	}
 	return evaluation{}, fmt.Errorf("no evaluation with %d firing alerts within 2 minutes", n)
 }
