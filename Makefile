@@ -1,4 +1,5 @@
-# alertd's developer and CI targets. CI (.ci/run) runs "make deps lint test".
+# alertd's developer and CI targets. CI (.ci/run) runs "make deps lint test",
+# then "make fuzz FUZZTIME=3s".
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -11,7 +12,9 @@ TEST_TIMEOUT ?= 12m
 TEST_FLAGS ?=
 BENCH ?= .
 BENCH_FLAGS ?=
-FUZZTIME ?= 10s
+# How long make fuzz runs each Fuzz target; CI runs make fuzz FUZZTIME=3s.
+FUZZTIME ?= 2m
+FUZZFLAGS ?=
 
 BIN_DIR := $(CURDIR)/bin
 # Tools go into GOBIN when it is set, else into ./bin.
@@ -58,19 +61,28 @@ fmt:
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(BENCH_FLAGS) $(PKGS)
 
-# Runs every Fuzz target for FUZZTIME each (go test -fuzz takes one target
-# of one package at a time).
+# Runs every Fuzz target of every package for FUZZTIME each (go test -fuzz
+# takes one target of one package at a time), e.g. make fuzz FUZZTIME=10m;
+# FUZZFLAGS adds flags, e.g. FUZZFLAGS='-parallel 1'. Runs them all, then
+# fails if any failed (a crasher is written to the package's
+# testdata/fuzz/FuzzXxx/) or a package did not build. docs/fuzzing.md.
 fuzz:
-	@found=0; \
+	@found=0; failed=""; \
 	dirs="$$(grep -rlE --include='*_test.go' '^func Fuzz' . | grep -v -e '^\./bin/' -e '/testdata/' | xargs -r -n1 dirname | sort -u || true)"; \
 	for dir in $$dirs; do \
-		for name in $$($(GO) test -list '^Fuzz' "$$dir" | grep '^Fuzz' || true); do \
+		if ! list="$$($(GO) test -list '^Fuzz' "$$dir" 2>&1)"; then \
+			echo "$$list"; failed="$$failed $$dir"; continue; \
+		fi; \
+		for name in $$(printf '%s\n' "$$list" | grep '^Fuzz' || true); do \
 			found=1; \
 			echo "== $$dir $$name (-fuzztime $(FUZZTIME))"; \
-			$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime '$(FUZZTIME)' "$$dir"; \
+			if ! $(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime '$(FUZZTIME)' $(FUZZFLAGS) "$$dir"; then \
+				failed="$$failed $$dir:$$name"; \
+			fi; \
 		done; \
 	done; \
-	if [ "$$found" = 0 ]; then echo "no fuzz targets found"; fi
+	if [ "$$found" = 0 ]; then echo "no fuzz targets found"; fi; \
+	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 
 demo: deps
 	bash scripts/demo.sh

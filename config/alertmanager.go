@@ -153,7 +153,7 @@ func loadAlertmanager(b []byte, dir string) (*amconfig.Config, string, error) {
 	if err != nil || !ok {
 		return nil, "", err
 	}
-	c, err := amconfig.Load(text)
+	c, err := loadAlertmanagerText(text)
 	if err != nil {
 		return nil, "", alertmanagerError(err)
 	}
@@ -178,6 +178,18 @@ func loadAlertmanager(b []byte, dir string) (*amconfig.Config, string, error) {
 		}
 	}
 	return c, redactAlertmanagerYAML(text), nil
+}
+
+// loadAlertmanagerText is amconfig.Load, with its panics returned as
+// errors: it dereferences nil on an empty entry in a list of routes
+// ("routes: [null]", or a lone "-").
+func loadAlertmanagerText(text string) (c *amconfig.Config, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("invalid routing configuration (Alertmanager's loader panics: %v); look for an empty list entry", r)
+		}
+	}()
+	return amconfig.Load(text)
 }
 
 // alertmanagerError rewrites Alertmanager's YAML errors ("line 7: field x
