@@ -163,6 +163,7 @@ func Load(b []byte, dir string) (*Config, error) {
 	c.Global.ResendDelay = model.Duration(DefaultResendDelay)
 	c.Datasource.Timeout = model.Duration(DefaultDatasourceTimeout)
 	c.Datasource.HTTPConfig = commoncfg.DefaultHTTPClientConfig
+	c.Datasource.DownAlertAfter = model.Duration(DefaultDownAlertAfter)
 	if err := yaml.UnmarshalStrict(b, c); err != nil {
 		return nil, yamlError(err)
 	}
@@ -172,6 +173,12 @@ func Load(b []byte, dir string) (*Config, error) {
 	if reflect.ValueOf(c.Global).IsZero() {
 		c.Global.EvaluationInterval = model.Duration(DefaultEvaluationInterval)
 		c.Global.ResendDelay = model.Duration(DefaultResendDelay)
+	}
+	// Likewise an empty datasource block.
+	if reflect.ValueOf(c.Datasource).IsZero() {
+		c.Datasource.Timeout = model.Duration(DefaultDatasourceTimeout)
+		c.Datasource.HTTPConfig = commoncfg.DefaultHTTPClientConfig
+		c.Datasource.DownAlertAfter = model.Duration(DefaultDownAlertAfter)
 	}
 	am, amYAML, err := loadAlertmanager(b, dir)
 	if err != nil {

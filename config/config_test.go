@@ -233,3 +233,20 @@ receivers:
 		}
 	}
 }
+
+// TestEmptyBlocksKeepDefaults loads open but empty global and datasource
+// blocks, which YAML reads as null: the defaults stay.
+func TestEmptyBlocksKeepDefaults(t *testing.T) {
+	c, err := Load([]byte("global:\ndatasource:\nroute: {receiver: r}\nreceivers: [{name: r}]\n"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if time.Duration(c.Datasource.Timeout) != DefaultDatasourceTimeout || time.Duration(c.Datasource.DownAlertAfter) != DefaultDownAlertAfter ||
+		time.Duration(c.Global.EvaluationInterval) != DefaultEvaluationInterval {
+		t.Errorf("defaults lost: global %+v, datasource timeout %v, down_alert_after %v", c.Global, c.Datasource.Timeout, c.Datasource.DownAlertAfter)
+	}
+	c, err = Load([]byte("datasource: {url: http://a:1}\n"), "")
+	if err != nil || time.Duration(c.Datasource.DownAlertAfter) != DefaultDownAlertAfter {
+		t.Errorf("down_alert_after default: %v %v", err, c)
+	}
+}
