@@ -1,25 +1,19 @@
 package smtptest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/alertd/alertd/internal/testenv"
 )
 
 // Options configure a Server. The zero value is a server without TLS or
@@ -101,11 +95,11 @@ func Start(t testing.TB, o Options) *Server {
 	srv.AllowInsecureAuth = !o.STARTTLS
 	var tlsConf *tls.Config
 	if o.STARTTLS || o.ImplicitTLS {
-		cert, caPEM := selfSigned(t)
+		cert, caPEM, _ := testenv.SelfSigned(t)
 		tlsConf = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		s.caPEM = caPEM
+		s.caPEM = string(caPEM)
 		s.caFile = filepath.Join(t.TempDir(), "smtptest-ca.pem")
-		if err := os.WriteFile(s.caFile, []byte(caPEM), 0o600); err != nil {
+		if err := os.WriteFile(s.caFile, caPEM, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -133,32 +127,6 @@ func Start(t testing.TB, o Options) *Server {
 		<-done
 	})
 	return s
-}
-
-// selfSigned returns a certificate for 127.0.0.1 and its PEM.
-func selfSigned(t testing.TB) (tls.Certificate, string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "fake smtp"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key},
-		string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
 // Addr is the server's address, "127.0.0.1:port".
