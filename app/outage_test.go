@@ -3,6 +3,8 @@ package app_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -13,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,12 +26,13 @@ import (
 // can be stopped (its port refuses connections, as a stopped Prometheus)
 // and started again on the same port.
 type switchProxy struct {
-	t    *testing.T
-	addr string
-	h    http.Handler
-	mu   sync.Mutex
-	srv  *http.Server
-	done chan struct{}
+	t       *testing.T
+	addr    string
+	h       http.Handler
+	mu      sync.Mutex
+	srv     *http.Server
+	done    chan struct{}
+	backend atomic.Pointer[url.URL]
 }
 
 func newSwitchProxy(t *testing.T, backend string) *switchProxy {
@@ -40,13 +44,28 @@ func newSwitchProxy(t *testing.T, backend string) *switchProxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &switchProxy{t: t, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), h: httputil.NewSingleHostReverseProxy(u)}
+	p := &switchProxy{t: t, addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
+	p.backend.Store(u)
+	p.h = &httputil.ReverseProxy{
+		Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(p.backend.Load()) },
+		// A backend that is down answers 502, which is what the test wants.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
 	p.start()
 	t.Cleanup(p.stop)
 	return p
 }
 
 func (p *switchProxy) URL() string { return "http://" + p.addr }
+
+// setBackend sends the next requests to backend.
+func (p *switchProxy) setBackend(backend string) {
+	u, err := url.Parse(backend)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.backend.Store(u)
+}
 
 func (p *switchProxy) start() {
 	p.mu.Lock()
@@ -74,14 +93,17 @@ func (p *switchProxy) stop() {
 	p.srv = nil
 }
 
-// TestDatasourceOutage stops the datasource for several evaluation
-// intervals while a rule's alert fires: the alert is not resolved (no
-// resolve storm), AlertdDatasourceDown is raised through the route after
-// datasource.down_alert_after, and resolved when queries succeed again.
+// TestDatasourceOutage stops Prometheus for several evaluation intervals
+// while a rule's alert fires, then starts it again on the same data (behind
+// a proxy, so that its address stays the one alertd queries): the alert is
+// not resolved (no resolve storm), AlertdDatasourceDown is raised through
+// the route after datasource.down_alert_after, and resolved when queries
+// succeed again.
 func TestDatasourceOutage(t *testing.T) {
 	target := testenv.NewTarget(t)
 	target.Set(`out_up{job="out",instance="h1"}`, 0)
-	prom := testenv.StartPrometheus(t, testenv.PrometheusOptions{ScrapeTargets: []string{target.HostPort}})
+	promOpts := testenv.PrometheusOptions{ScrapeTargets: []string{target.HostPort}, Dir: t.TempDir()}
+	prom := testenv.StartPrometheus(t, promOpts)
 	if err := prom.WaitForScrape(t.Context(), "out_up"); err != nil {
 		t.Fatal(err)
 	}
@@ -133,11 +155,14 @@ receivers:
 	}
 	waitFor("OutDown firing", 20*time.Second, has("OutDown", "firing"))
 
-	proxy.stop()
+	if err := prom.Stop(); err != nil {
+		t.Fatalf("stop prometheus: %v", err)
+	}
 	// down_alert_after (3s) + a check (1s) + group_wait (1s) + slack.
 	waitFor(DatasourceDown+" firing", 8*time.Second, has(DatasourceDown, "firing"))
 	time.Sleep(4 * time.Second) // several more intervals down
-	proxy.start()
+	prom = testenv.StartPrometheus(t, promOpts)
+	proxy.setBackend(prom.URL)
 	waitFor(DatasourceDown+" resolved", 10*time.Second, has(DatasourceDown, "resolved"))
 	time.Sleep(3 * time.Second) // anything late shows up by now
 
