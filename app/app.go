@@ -32,6 +32,10 @@ import (
 	"github.com/alertd/alertd/store"
 )
 
+// DrainTimeout bounds how long a shutdown waits for the notifications under
+// way to finish.
+const DrainTimeout = 10 * time.Second
+
 // DefaultWatchInterval is how often the configuration and rule files are
 // checked for changes.
 const DefaultWatchInterval = 5 * time.Second
@@ -411,7 +415,14 @@ func (a *App) Run(ctx context.Context) error {
 	stopFwd()
 	_ = srv.Shutdown(shutdownCtx)
 	wg.Wait()
-	// Then the Alertmanager half: flushes under way end with its context.
+	// Then the Alertmanager half: the flushes under way may finish, for
+	// up to DrainTimeout, then the rest end with its context (they are
+	// not in the notification log, so they are sent after the next start).
+	if h := a.am.Load(); h != nil && h.dispatcher != nil {
+		drainCtx, cancelDrain := context.WithTimeout(context.WithoutCancel(ctx), DrainTimeout)
+		h.dispatcher.Drain(drainCtx)
+		cancelDrain()
+	}
 	stopAM()
 	a.amMu.Lock()
 	if h := a.am.Load(); h != nil {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -105,5 +106,62 @@ receivers:
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "data", "alertd.db")); err != nil || len(b) == 0 {
 		t.Errorf("no state in the storage path: %v", err)
+	}
+}
+
+// TestShutdownLetsNotificationsFinish stops alertd while a notification is
+// under way to a slow receiver: the notification completes (the receiver
+// answers it), then Run returns.
+func TestShutdownLetsNotificationsFinish(t *testing.T) {
+	entered := make(chan struct{}, 1)
+	var answered atomic.Int32
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case entered <- struct{}{}:
+		default:
+		}
+		select {
+		case <-time.After(2 * time.Second):
+			answered.Add(1)
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(slow.Close)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "alertd.yml")
+	write(t, cfg, `route: {receiver: ops, group_wait: 100ms}
+receivers:
+- name: ops
+  webhook_configs: [{url: "`+slow.URL+`/hook"}]
+`)
+	a, err := app.New(app.Options{ConfigFile: cfg, StoragePath: filepath.Join(dir, "data"), ListenAddress: "127.0.0.1:0", WatchInterval: -1, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case <-a.Started():
+	case <-time.After(10 * time.Second):
+		t.Fatal("alertd did not start")
+	}
+	postAlerts(t, "http://"+a.Addr(), []byte(`[{"labels":{"alertname":"Slow"}}]`))
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the notification did not start")
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run: %v", err)
+		}
+	case <-time.After(app.DrainTimeout + 20*time.Second):
+		t.Fatal("alertd did not stop")
+	}
+	if answered.Load() != 1 {
+		t.Error("the notification under way was cancelled by the shutdown")
 	}
 }

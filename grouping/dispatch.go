@@ -58,6 +58,8 @@ type Dispatcher struct {
 	wake    chan struct{}
 	ctx     context.Context // set by Run, for flushes
 	flushes sync.WaitGroup
+	// draining: Drain was called, no flush starts any more.
+	draining bool
 }
 
 type dueFlush struct {
@@ -181,7 +183,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 
 // startQueued starts queued flushes while places are free. d.mu is held.
 func (d *Dispatcher) startQueued() {
-	for len(d.queue) > 0 && d.running < d.o.MaxFlushes {
+	for !d.draining && len(d.queue) > 0 && d.running < d.o.MaxFlushes {
 		f := d.queue[0]
 		d.queue[0] = dueFlush{}
 		d.queue = d.queue[1:]
@@ -287,6 +289,25 @@ type AlertGroup struct {
 	Alerts              []*alert.Alert // sorted as in a notification
 	MuteTimeIntervals   []string       // the route's
 	ActiveTimeIntervals []string       // the route's
+}
+
+// Drain stops starting flushes and waits until the running ones have
+// finished or ctx ends, for a shutdown that lets the notifications under
+// way complete before Run's context cancels them. Flushes due meanwhile
+// are not started: their alerts are notified after the next start.
+func (d *Dispatcher) Drain(ctx context.Context) {
+	d.mu.Lock()
+	d.draining = true
+	d.mu.Unlock()
+	done := make(chan struct{})
+	go func() {
+		d.flushes.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // Stats returns the dispatcher's backlog: its aggregation groups, the

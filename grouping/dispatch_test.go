@@ -333,3 +333,39 @@ func TestDispatcherFlushLimit(t *testing.T) {
 type notifierFunc func(ctx context.Context, n *alert.Notification) error
 
 func (f notifierFunc) Notify(ctx context.Context, n *alert.Notification) error { return f(ctx, n) }
+
+// TestDispatcherDrain: a flush under way when Drain is called completes
+// (its context is not cancelled), and no flush starts after it.
+func TestDispatcherDrain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		rec := &recorder{start: start, delay: 5 * time.Second}
+		d := newTestDispatcher(t, simpleRoute, rec)
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		d.Put(firing(labels.FromStrings("alertname", "A"), start))
+		time.Sleep(31 * time.Second) // A's flush runs until 35s
+		d.Put(firing(labels.FromStrings("alertname", "B"), start.Add(31*time.Second)))
+		drained := make(chan struct{})
+		go func() {
+			dctx, dcancel := context.WithTimeout(t.Context(), time.Minute)
+			defer dcancel()
+			d.Drain(dctx)
+			close(drained)
+		}()
+		<-drained
+		if at := time.Since(start); at != 35*time.Second {
+			t.Errorf("Drain returned at %s, want when A's flush ended (35s)", at)
+		}
+		time.Sleep(time.Minute) // B's group_wait passes: not flushed
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		got := rec.records()
+		if len(got) != 1 || got[0].Key != `{}:{alertname="A"}` {
+			t.Errorf("flushes: %+v, want A's only", got)
+		}
+	})
+}
