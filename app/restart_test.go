@@ -115,7 +115,7 @@ receivers:
 func TestShutdownLetsNotificationsFinish(t *testing.T) {
 	entered := make(chan struct{}, 1)
 	var answered atomic.Int32
-	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	slow := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		select {
 		case entered <- struct{}{}:
 		default:
