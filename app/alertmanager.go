@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"sync"
 	"time"
 
@@ -41,17 +40,12 @@ type amHalf struct {
 // buildAMHalf validates and builds what does not touch shared state: the
 // pipeline and dispatcher are made when the half is swapped in.
 // Its templates are Alertmanager's defaults and the files of cfg's
-// templates globs (already made absolute by config.Load), which see
-// externalURL as .ExternalURL.
-func buildAMHalf(cfg *amconfig.Config, externalURL string, logger *slog.Logger) (*amHalf, error) {
+// templates globs (already made absolute by config.Load).
+func buildAMHalf(cfg *amconfig.Config, logger *slog.Logger) (*amHalf, error) {
 	if cfg == nil {
 		return nil, nil
 	}
-	u, err := url.Parse(externalURL)
-	if err != nil {
-		return nil, fmt.Errorf("external URL: %w", err)
-	}
-	tmpl, err := notify.LoadTemplates(cfg.Templates, u)
+	tmpl, err := notify.LoadTemplates(cfg.Templates)
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

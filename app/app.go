@@ -253,7 +253,7 @@ func (a *App) build() (*loaded, error) {
 	if err := forward.ValidateTargets(l.targets); err != nil {
 		return nil, fmt.Errorf("%s: alertmanagers: %w", a.o.ConfigFile, err)
 	}
-	if l.am, err = buildAMHalf(cfg.Alertmanager, externalURL, a.o.Logger); err != nil {
+	if l.am, err = buildAMHalf(cfg.Alertmanager, a.o.Logger); err != nil {
 		return nil, fmt.Errorf("%s: %w", a.o.ConfigFile, err)
 	}
 	return l, nil

@@ -26,7 +26,7 @@ func (a alertState) Load() (map[string][]byte, error) {
 func (a alertState) Save(key string, state []byte) error {
 	// Batched: the groups evaluating at the same moment share one
 	// transaction and one fsync.
-	return a.s.PutUnlessNewer(alertStateBucket, key, state, func([]byte) bool { return false })
+	return a.s.Put(alertStateBucket, key, state)
 }
 
 func (a alertState) Delete(keys []string) error {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	tmplhtml "html/template"
 	"io/fs"
-	"net/url"
 	"path/filepath"
 	"sync"
 	tmpltext "text/template"
@@ -31,9 +30,8 @@ var defaultTemplates embed.FS
 // first use, and kept: rendering a field is then only its execution. Its
 // methods are safe for concurrent use.
 type Templates struct {
-	text        *tmpltext.Template
-	html        *tmplhtml.Template
-	externalURL string
+	text *tmpltext.Template
+	html *tmplhtml.Template
 
 	// The parsed field texts, by text: *parsedText / *parsedHTML.
 	texts, htmls sync.Map
@@ -64,15 +62,11 @@ func funcs() map[string]any {
 
 // LoadTemplates parses Alertmanager's default templates and the files
 // matched by globs (a glob matching nothing is no error, as in
-// Alertmanager). externalURL is what templates see as .ExternalURL; nil
-// means none.
-func LoadTemplates(globs []string, externalURL *url.URL) (*Templates, error) {
+// Alertmanager). What templates see as .ExternalURL is the Data's.
+func LoadTemplates(globs []string) (*Templates, error) {
 	t := &Templates{
 		text: tmpltext.New("").Option("missingkey=zero").Funcs(funcs()),
 		html: tmplhtml.New("").Option("missingkey=zero").Funcs(funcs()),
-	}
-	if externalURL != nil {
-		t.externalURL = externalURL.String()
 	}
 	for _, name := range []string{"default.tmpl", "email.tmpl"} {
 		b, err := fs.ReadFile(defaultTemplates, "amtemplates/"+name)
@@ -110,9 +104,6 @@ func (t *Templates) parse(s string) error {
 	t.html, err = t.html.Parse(s)
 	return err
 }
-
-// ExternalURL returns what templates see as .ExternalURL.
-func (t *Templates) ExternalURL() string { return t.externalURL }
 
 // textTemplate returns text parsed as a text template among t's.
 func (t *Templates) textTemplate(text string) (*tmpltext.Template, error) {

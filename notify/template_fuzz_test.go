@@ -55,7 +55,7 @@ func FuzzTemplates(f *testing.F) {
 			t.Skip()
 		}
 		if uses++; ours == nil || uses%100 == 0 {
-			if ours, err = notify.LoadTemplates(nil, nil); err != nil {
+			if ours, err = notify.LoadTemplates(nil); err != nil {
 				t.Fatal(err)
 			}
 		}

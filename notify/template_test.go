@@ -52,7 +52,7 @@ func TestTemplatesAsAlertmanager(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ours, err := notify.LoadTemplates(globs, nil)
+	ours, err := notify.LoadTemplates(globs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -395,9 +395,10 @@ func (s *Store) PutUnlessNewer(bucket, key string, value []byte, keep func(old [
 	})
 }
 
-// Put stores one value.
+// Put stores one value, durably when it returns. Concurrent Puts (and
+// PutUnlessNewers) share one transaction and one fsync.
 func (s *Store) Put(bucket, key string, value []byte) error {
-	return s.Update(bucket, map[string][]byte{key: value}, nil)
+	return s.PutUnlessNewer(bucket, key, value, func([]byte) bool { return false })
 }
 
 // Delete removes one key; a missing key is not an error.

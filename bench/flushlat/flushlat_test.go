@@ -160,7 +160,7 @@ func BenchmarkFlushToRequest(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			tmpl, err := notify.LoadTemplates(nil, nil)
+			tmpl, err := notify.LoadTemplates(nil)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -227,7 +227,7 @@ func New(idx int, c Config, o Options) (*Notifier, error) {
 	_, n.hasMessageID = headers["Message-Id"]
 	_, n.hasDate = headers["Date"]
 	if n.templates == nil {
-		if n.templates, err = notify.LoadTemplates(nil, nil); err != nil {
+		if n.templates, err = notify.LoadTemplates(nil); err != nil {
 			return nil, err
 		}
 	}

@@ -47,7 +47,7 @@ func FuzzDetails(f *testing.F) {
 			t.Skip() // a range over a number can take as long as it likes
 		}
 		if uses++; tmpl == nil || uses%100 == 0 {
-			if tmpl, err = notify.LoadTemplates(nil, nil); err != nil {
+			if tmpl, err = notify.LoadTemplates(nil); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -191,7 +191,7 @@ func New(idx int, c Config, o Options) (*Notifier, error) {
 	}
 	tmpl := o.Templates
 	if tmpl == nil {
-		if tmpl, err = notify.LoadTemplates(nil, nil); err != nil {
+		if tmpl, err = notify.LoadTemplates(nil); err != nil {
 			return nil, err
 		}
 	}

@@ -203,7 +203,7 @@ func New(idx int, c Config, o Options) (*Notifier, error) {
 		n.c.MrkdwnIn = []string{"fallback", "pretext", "text"}
 	}
 	if n.tmpl == nil {
-		t, err := notify.LoadTemplates(nil, nil)
+		t, err := notify.LoadTemplates(nil)
 		if err != nil {
 			return nil, err
 		}
