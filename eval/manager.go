@@ -125,7 +125,7 @@ func (m *Manager) Update(s Settings, groups []*rules.Group) error {
 	for k, old := range m.groups {
 		if _, ok := next[k]; !ok {
 			old.stop()
-			gone = append(gone, k)
+			gone = append(gone, k, lastEvalKey(k))
 		}
 	}
 	if len(gone) > 0 && m.deps.state != nil {
@@ -156,7 +156,23 @@ func (m *Manager) restoreSaved(groups map[string]*Group) {
 		return
 	}
 	var gone []string
+	lastEval := map[string]time.Time{}
 	for k, b := range saved {
+		gk, ok := strings.CutPrefix(k, lastEvalPrefix)
+		if !ok {
+			continue
+		}
+		t, err := decodeLastEval(b)
+		if _, known := groups[gk]; err != nil || !known || saved[gk] == nil {
+			gone = append(gone, k)
+			continue
+		}
+		lastEval[gk] = t
+	}
+	for k, b := range saved {
+		if strings.HasPrefix(k, lastEvalPrefix) {
+			continue
+		}
 		g, ok := groups[k]
 		if !ok {
 			gone = append(gone, k)
@@ -165,8 +181,11 @@ func (m *Manager) restoreSaved(groups map[string]*Group) {
 		sg, err := decodeState(b)
 		if err != nil {
 			m.deps.logger.Error("unreadable saved alert state; the group's alerts start anew", "group_key", k, "err", err)
-			gone = append(gone, k)
+			gone = append(gone, k, lastEvalKey(k))
 			continue
+		}
+		if t := lastEval[k]; t.After(sg.lastEval) {
+			sg.lastEval = t
 		}
 		g.saved = sg
 	}

@@ -290,32 +290,56 @@ func (g *Group) restore(saved *savedGroup, ts time.Time, o restoreOptions) (kept
 	return kept
 }
 
-// saveState writes the group's state if an evaluation changed it, or if it
-// has pending alerts (whose restoration needs the time of the last
-// evaluation).
+// lastEvalPrefix starts the keys of the groups' last evaluation times,
+// saved apart from their state (group keys start with a file name, never
+// with a NUL).
+const lastEvalPrefix = "\x00last_eval\x00"
+
+func lastEvalKey(groupKey string) string { return lastEvalPrefix + groupKey }
+
+// saveState writes the group's state if an evaluation changed it. Without
+// a change but with pending alerts, whose restoration needs the time of the
+// last evaluation, it writes only that time: an unchanged group of many
+// firing alerts is not encoded and written at every evaluation.
 func (g *Group) saveState(ts time.Time) {
 	if g.deps.state == nil {
 		return
 	}
-	save := false
+	dirty, pending := false, false
 	for _, r := range g.alerting {
 		r.mu.Lock()
-		if r.dirty || r.pending > 0 {
-			save = true
-		}
+		dirty = dirty || r.dirty
+		pending = pending || r.pending > 0
 		r.dirty = false
 		r.mu.Unlock()
 	}
-	if !save {
-		return
-	}
-	if err := g.deps.state.Save(g.key(), g.encodeState(ts)); err != nil {
-		g.logger.Error("saving alert state failed; a restart now would lose this evaluation's changes", "err", err)
-		// Try again after the next evaluation.
-		for _, r := range g.alerting {
-			r.mu.Lock()
-			r.dirty = true
-			r.mu.Unlock()
+	switch {
+	case dirty:
+		if err := g.deps.state.Save(g.key(), g.encodeState(ts)); err != nil {
+			g.logger.Error("saving alert state failed; a restart now would lose this evaluation's changes", "err", err)
+			// Try again after the next evaluation.
+			for _, r := range g.alerting {
+				r.mu.Lock()
+				r.dirty = true
+				r.mu.Unlock()
+			}
+		}
+	case pending:
+		if err := g.deps.state.Save(lastEvalKey(g.key()), appendTime([]byte{stateVersion}, ts)); err != nil {
+			g.logger.Error("saving the time of the last evaluation failed", "err", err)
 		}
 	}
+}
+
+// decodeLastEval decodes a time saved by saveState under lastEvalKey.
+func decodeLastEval(b []byte) (time.Time, error) {
+	if len(b) == 0 || b[0] != stateVersion {
+		return time.Time{}, errBadState
+	}
+	d := &decoder{b: b[1:]}
+	t := d.time()
+	if d.err == nil && len(d.b) != 0 {
+		d.err = errBadState
+	}
+	return t, d.err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +264,55 @@ func TestDatasourceOutageKeepsAlertsAlive(t *testing.T) {
 	}
 	if got := alertStates(m); len(got) != 1 || got[0].State != "firing" {
 		t.Errorf("alerts after the outage: %+v", got)
+	}
+}
+
+// TestUnchangedPendingGroupSavesOnlyItsTime evaluates a group whose alerts
+// do not change while one is pending: its state is not written again, only
+// the time of the evaluation, which the restart then counts the outage
+// from.
+func TestUnchangedPendingGroupSavesOnlyItsTime(t *testing.T) {
+	q := &vectorQuery{}
+	q.set("up == 0", datasource.Vector{sample(t, "__name__", "up", "instance", "a")})
+	q.set("node_load1 > 10", datasource.Vector{sample(t, "__name__", "node_load1", "instance", "a")})
+	state := &memState{}
+	m := eval.NewManager(eval.ManagerOptions{Query: q.query, State: state})
+	rules := strings.Replace(nodeRules, "for: 5m", "for: 30m", 1)
+	if err := m.Update(settings, parseGroups(t, map[string]string{"node.yml": rules})); err != nil {
+		t.Fatal(err)
+	}
+	evalAll(t, m, mgrT0) // InstanceDown fires and is sent, HighLoad pending: the state
+	full := string(state.states["node.yml;node"])
+	evalAll(t, m, mgrT0.Add(time.Minute)) // nothing changes, nothing sent
+	if string(state.states["node.yml;node"]) != full {
+		t.Error("the unchanged state was written again")
+	}
+	times := 0
+	for k := range state.states {
+		if strings.HasSuffix(k, "node.yml;node") && k != "node.yml;node" {
+			times++
+		}
+	}
+	if times != 1 || len(state.states) != 2 {
+		t.Fatalf("saved keys %v, want the state and the time of the last evaluation", slices.Collect(maps.Keys(state.states)))
+	}
+
+	m2 := eval.NewManager(eval.ManagerOptions{Query: q.query, State: state})
+	if err := m2.Update(settings, parseGroups(t, map[string]string{"node.yml": rules})); err != nil {
+		t.Fatal(err)
+	}
+	evalAll(t, m2, mgrT0.Add(time.Minute+20*time.Second))
+	found := false
+	for _, a := range alertStates(m2) {
+		// Down 20s after the evaluation at t0+1m: for's clock moves by 20s.
+		if a.Rule == "node/HighLoad" {
+			found = true
+			if !a.ActiveAt.Equal(mgrT0.Add(20 * time.Second)) {
+				t.Errorf("HighLoad active since %s after the restart, want t0+20s", a.ActiveAt.Sub(mgrT0))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("HighLoad not restored: %+v", alertStates(m2))
 	}
 }
