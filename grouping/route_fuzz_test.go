@@ -5,9 +5,7 @@ import (
 	"log/slog"
 	"reflect"
 	"regexp"
-	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	amdispatch "github.com/prometheus/alertmanager/dispatch"
@@ -17,6 +15,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/config"
+	"github.com/alertd/alertd/internal/yamltest"
 )
 
 // FuzzRouteMatchers writes fuzzed matcher strings into the matchers of
@@ -43,7 +42,7 @@ func FuzzRouteMatchers(f *testing.F) {
 	}
 	fallback := compat.FallbackMatchersParser(slog.New(slog.DiscardHandler))
 	f.Fuzz(func(t *testing.T, m1, m2, m3, re, value string) {
-		m1, m2, m3, re = validUTF8(m1), validUTF8(m2), validUTF8(m3), validUTF8(re)
+		m1, m2, m3, re = yamltest.ValidUTF8(m1), yamltest.ValidUTF8(m2), yamltest.ValidUTF8(m3), yamltest.ValidUTF8(re)
 		in := fmt.Sprintf(`route:
   receiver: r
   group_by: [alertname]
@@ -61,7 +60,7 @@ func FuzzRouteMatchers(f *testing.F) {
   - receiver: a
     matchers: [%[3]s]
 receivers: [{name: r}, {name: a}, {name: b}]
-`, yamlQuote(m1), yamlQuote(m2), yamlQuote(m3), yamlQuote(re))
+`, yamltest.Quote(m1), yamltest.Quote(m2), yamltest.Quote(m3), yamltest.Quote(re))
 
 		var parsed amlabels.Matchers
 		valid := true
@@ -120,31 +119,4 @@ receivers: [{name: r}, {name: a}, {name: b}]
 			}
 		}
 	})
-}
-
-// validUTF8 replaces invalid bytes, which a YAML file cannot hold.
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-
-// yamlQuote returns s as a double-quoted YAML scalar, escaping every rune
-// but printable ASCII.
-func yamlQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r == utf8.RuneError:
-			b.WriteString(`\uFFFD`)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08X`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }

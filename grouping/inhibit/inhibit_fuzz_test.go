@@ -3,10 +3,8 @@ package inhibit
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 	"time"
-	"unicode/utf8"
 
 	amcommoncfg "github.com/prometheus/alertmanager/config/common"
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
@@ -15,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v2"
 
 	"github.com/alertd/alertd/alert"
+	"github.com/alertd/alertd/internal/yamltest"
 )
 
 // FuzzInhibitMatchers writes fuzzed matcher strings into the
@@ -39,7 +38,7 @@ func FuzzInhibitMatchers(f *testing.F) {
 		f.Add(s[0], s[1], s[2], s[3], s[4])
 	}
 	f.Fuzz(func(t *testing.T, src, tgt, equal, v1, v2 string) {
-		src, tgt, equal = validUTF8(src), validUTF8(tgt), validUTF8(equal)
+		src, tgt, equal = yamltest.ValidUTF8(src), yamltest.ValidUTF8(tgt), yamltest.ValidUTF8(equal)
 		in := fmt.Sprintf(`
 - source_matchers: [%s]
   target_matchers: [%s]
@@ -48,7 +47,7 @@ func FuzzInhibitMatchers(f *testing.F) {
   target_matchers: [%[1]s]
 - source_matchers: [%[1]s]
   target_match: {a: %[4]s}
-`, yamlQuote(src), yamlQuote(tgt), yamlQuote(equal), yamlQuote(validUTF8(v1)))
+`, yamltest.Quote(src), yamltest.Quote(tgt), yamltest.Quote(equal), yamltest.Quote(yamltest.ValidUTF8(v1)))
 
 		var parsed amlabels.Matchers
 		valid := model.LegacyValidation.IsValidLabelName(equal)
@@ -114,31 +113,4 @@ func FuzzInhibitMatchers(f *testing.F) {
 			}
 		}
 	})
-}
-
-// validUTF8 replaces invalid bytes, which a YAML file cannot hold.
-func validUTF8(s string) string { return strings.ToValidUTF8(s, "\uFFFD") }
-
-// yamlQuote returns s as a double-quoted YAML scalar, escaping every rune
-// but printable ASCII.
-func yamlQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('"')
-	for _, r := range s {
-		switch {
-		case r == '"' || r == '\\':
-			b.WriteByte('\\')
-			b.WriteRune(r)
-		case r >= 0x20 && r < 0x7f:
-			b.WriteRune(r)
-		case r == utf8.RuneError:
-			b.WriteString(`\uFFFD`)
-		case r <= 0xffff:
-			fmt.Fprintf(&b, `\u%04X`, r)
-		default:
-			fmt.Fprintf(&b, `\U%08X`, r)
-		}
-	}
-	b.WriteByte('"')
-	return b.String()
 }
