@@ -257,11 +257,7 @@ func readSecret(value, file, field string) (string, error) {
 	if file == "" {
 		return value, nil
 	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return "", fmt.Errorf("read %s: %w", field, err)
-	}
-	return strings.TrimSpace(string(b)), nil
+	return notify.ReadSecretFile(file, field)
 }
 
 // loginAuth is the LOGIN mechanism (draft-murchison-sasl-login), which

@@ -14,7 +14,6 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -291,11 +290,10 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	}
 	key := n.conf.RoutingKey
 	if key == "" {
-		b, err := os.ReadFile(n.conf.RoutingKeyFile)
-		if err != nil {
-			return false, fmt.Errorf("read routing_key_file: %w", err)
+		var err error
+		if key, err = notify.ReadSecretFile(n.conf.RoutingKeyFile, "routing_key_file"); err != nil {
+			return false, err
 		}
-		key = strings.TrimSpace(string(b))
 	}
 	ev, err := n.event(d, key)
 	if err != nil {
@@ -325,7 +323,7 @@ func (n *Notifier) event(d *notify.Data, key string) (*pd.V2Event, error) {
 		action = ActionResolve
 	}
 	dedupKey := DedupKey(d.GroupKey)
-	summary, truncated := truncateRunes(e.Text("description", c.Description), MaxSummaryRunes)
+	summary, truncated := notify.TruncateRunes(e.Text("description", c.Description), MaxSummaryRunes)
 	ev := &pd.V2Event{
 		RoutingKey: e.Text("routing_key", key),
 		Action:     action,
@@ -383,19 +381,6 @@ func (n *Notifier) event(d *notify.Data, key string) (*pd.V2Event, error) {
 			"dedup_key", dedupKey, "size_bytes", size, "limit_bytes", MaxEventSize)
 	}
 	return ev, nil
-}
-
-// truncateRunes is Alertmanager's notify.TruncateInRunes: s cut to n runes,
-// the last one replaced by "…".
-func truncateRunes(s string, n int) (string, bool) {
-	r := []rune(s)
-	if len(r) <= n {
-		return s, false
-	}
-	if n <= 3 {
-		return string(r[:n]), true
-	}
-	return string(r[:n-1]) + "…", true
 }
 
 // send posts ev and classifies the outcome.

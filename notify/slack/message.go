@@ -32,7 +32,7 @@ type message struct {
 func (n *Notifier) render(d *notify.Data) (*message, error) {
 	c := &n.c
 	e := n.tmpl.Expander(d)
-	title, _ := truncateRunes(e.Text("title", c.Title), maxTitleRunes)
+	title, _ := notify.TruncateRunes(e.Text("title", c.Title), maxTitleRunes)
 	m := &message{
 		channel:   e.Text("channel", c.Channel),
 		username:  e.Text("username", c.Username),
@@ -98,17 +98,4 @@ func (n *Notifier) render(d *notify.Data) (*message, error) {
 		}
 	}
 	return m, nil
-}
-
-// truncateRunes is Alertmanager's notify.TruncateInRunes: s cut to n
-// runes, the last one replaced by "…" when s is longer.
-func truncateRunes(s string, n int) (string, bool) {
-	r := []rune(s)
-	if len(r) <= n {
-		return s, false
-	}
-	if n <= 3 {
-		return string(r[:n]), true
-	}
-	return string(r[:n-1]) + "…", true
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -397,11 +396,10 @@ func readSecret(value, file, what string) (string, error) {
 	if file == "" {
 		return value, nil
 	}
-	b, err := os.ReadFile(file)
+	s, err := notify.ReadSecretFile(file, what+"_file")
 	if err != nil {
-		return "", fmt.Errorf("read %s_file: %w", what, err)
+		return "", err
 	}
-	s := strings.TrimSpace(string(b))
 	if s == "" {
 		return "", fmt.Errorf("%s_file is empty", what)
 	}

@@ -9,7 +9,6 @@ import (
 	"math"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -171,11 +170,10 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 
 	u := n.url
 	if n.urlFile != "" {
-		b, err := os.ReadFile(n.urlFile)
-		if err != nil {
-			return false, fmt.Errorf("read url_file: %w", err)
+		var err error
+		if u, err = notify.ReadSecretFile(n.urlFile, "url_file"); err != nil {
+			return false, err
 		}
-		u = strings.TrimSpace(string(b))
 		if err := checkURL(u); err != nil {
 			return false, fmt.Errorf("url_file: %w", err)
 		}
