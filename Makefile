@@ -1,5 +1,5 @@
 # alertd's developer and CI targets. CI (.ci/run) runs "make deps lint test",
-# then "make fuzz FUZZTIME=3s".
+# then "make fuzz FUZZTIME=3000x".
 
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -12,7 +12,7 @@ TEST_TIMEOUT ?= 12m
 TEST_FLAGS ?=
 BENCH ?= .
 BENCH_FLAGS ?=
-# How long make fuzz runs each Fuzz target; CI runs make fuzz FUZZTIME=3s.
+# How long make fuzz runs each Fuzz target; CI runs make fuzz FUZZTIME=3000x.
 FUZZTIME ?= 2m
 FUZZFLAGS ?=
 
