@@ -65,6 +65,7 @@ type options struct {
 	timeout   time.Duration
 	idle      time.Duration
 	alertdLog string
+	profile   string
 }
 
 // result is what one system did with the stream. The end is when the
@@ -95,6 +96,7 @@ func run() error {
 	flag.DurationVar(&o.timeout, "timeout", 2*time.Minute, "how long after group_wait expiry to wait for every alert to be delivered")
 	flag.DurationVar(&o.idle, "idle-timeout", 30*time.Second, "how long after the last delivery to wait for the process to go idle before measuring it")
 	flag.StringVar(&o.alertdLog, "alertd-log", "", "file to write alertd's whole output to")
+	flag.StringVar(&o.profile, "alertd-cpuprofile", "", "file to write a CPU profile of alertd's delivery to (from /debug/pprof, 5s from group_wait expiry)")
 	flag.Parse()
 	if o.alerts <= 0 || o.batch <= 0 || o.groups <= 0 || o.groupWait < 0 || o.timeout <= 0 || o.idle <= 0 {
 		return errors.New("-alerts, -batch, -groups, -timeout and -idle-timeout must be positive, -group-wait not negative")
@@ -287,6 +289,15 @@ func load(ctx context.Context, o options, system, path, url string, pid int, sin
 			system, ingest.Round(time.Millisecond))
 	}
 
+	if o.profile != "" && system == "alertd" {
+		done := make(chan error, 1)
+		go func() { done <- cpuProfile(ctx, url, o.profile, time.Until(flush)) }()
+		defer func() {
+			if err := <-done; err != nil {
+				fmt.Printf("alertd: cpu profile: %v\n", err)
+			}
+		}()
+	}
 	deadline := flush.Add(o.timeout)
 	if err := counter.wait(ctx, deadline, pid); err != nil {
 		return nil, err
@@ -325,6 +336,37 @@ func load(ctx context.Context, o options, system, path, url string, pid int, sin
 		r.delivery = last.Sub(flush)
 	}
 	return r, nil
+}
+
+// cpuProfile writes to file a 5-second CPU profile of the process serving
+// url, taken after wait.
+func cpuProfile(ctx context.Context, url, file string, wait time.Duration) error {
+	select {
+	case <-time.After(wait):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/debug/pprof/profile?seconds=5", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = resp.Body.Close() }()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET /debug/pprof/profile: %s", resp.Status)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // buildBodies returns the JSON bodies of the POSTs: alert i has the labels
@@ -538,17 +580,6 @@ func (s *sink) expect(path string, want int) *counter {
 	return c
 }
 
-// webhookMessage is the part of Alertmanager's webhook payload the sink
-// reads: only the label it counts by, so that decoding (on the same cores
-// as the system measured) allocates little.
-type webhookMessage struct {
-	Alerts []struct {
-		Labels struct {
-			Instance string `json:"instance"`
-		} `json:"labels"`
-	} `json:"alerts"`
-}
-
 func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	s.mu.Lock()
@@ -558,13 +589,62 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	var m webhookMessage
-	if err := json.NewDecoder(r.Body).Decode(&m); err != nil {
+	buf := bufPool.Get().(*bytes.Buffer)
+	defer bufPool.Put(buf)
+	buf.Reset()
+	if _, err := buf.ReadFrom(r.Body); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	c.add(now, &m)
+	instances, err := alertInstances(buf.Bytes())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	c.add(now, instances)
 	w.WriteHeader(http.StatusOK)
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// alertInstances returns the instance label of each alert of a webhook
+// message. The sink runs on the same two cores as the system measured, so
+// it scans the bytes rather than decoding the JSON: both systems write the
+// alerts array before groupLabels and the label as "instance":"<value>"
+// with no escapes (the values are i<n>). A message of another shape is
+// decoded in full, as a check.
+func alertInstances(b []byte) ([]string, error) {
+	const key = `"instance":"`
+	end := bytes.Index(b, []byte(`"groupLabels":`))
+	if end < 0 || bytes.IndexByte(b, '\\') >= 0 {
+		var m struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+			} `json:"alerts"`
+		}
+		if err := json.Unmarshal(b, &m); err != nil {
+			return nil, err
+		}
+		out := make([]string, len(m.Alerts))
+		for i, a := range m.Alerts {
+			out[i] = a.Labels["instance"]
+		}
+		return out, nil
+	}
+	var out []string
+	for rest := b[:end]; ; {
+		i := bytes.Index(rest, []byte(key))
+		if i < 0 {
+			return out, nil
+		}
+		rest = rest[i+len(key):]
+		j := bytes.IndexByte(rest, '"')
+		if j < 0 {
+			return nil, errors.New("unterminated instance label")
+		}
+		out = append(out, string(rest[:j]))
+		rest = rest[j:]
+	}
 }
 
 // counter counts the alerts of one system.
@@ -579,17 +659,17 @@ type counter struct {
 	last     time.Time
 }
 
-func (c *counter) add(now time.Time, m *webhookMessage) {
+func (c *counter) add(now time.Time, instances []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.requests++
-	if len(m.Alerts) == 0 {
+	if len(instances) == 0 {
 		return
 	}
 	before := len(c.seen)
-	c.n += len(m.Alerts)
-	for _, a := range m.Alerts {
-		c.seen[a.Labels.Instance] = struct{}{}
+	c.n += len(instances)
+	for _, in := range instances {
+		c.seen[in] = struct{}{}
 	}
 	if now.After(c.last) {
 		c.last = now
