@@ -9,7 +9,9 @@
 // the store's "nflog" bucket), the retry policy, the template data handed to
 // integrations (Data, also the webhook body), the HTTP status
 // classification shared by the HTTP integrations (CheckResponse), the
-// alertd_notification* metrics, and the building of integrations from an
+// alertd_notification* metrics, the preview of a flush without sending
+// (Pipeline.Preview, and Renderer, which every integration implements), and
+// the building of integrations from an
 // Alertmanager configuration's receivers (BuildReceivers). The integrations
 // themselves live in sub-packages (notify/webhook, later email, slack and
 // pagerduty), which import this package; BuildReceivers gets them through

@@ -243,15 +243,7 @@ func (p *Pipeline) Notify(ctx context.Context, n *alert.Notification) error {
 		hashes: hashAlerts(alerts, n.Now),
 	}
 	f.all = sync.OnceValue(func() *Data { return newData(n, p.externalURL, alerts) })
-	f.firing = sync.OnceValue(func() *Data {
-		firing := make([]*alert.Alert, 0, len(f.hashes.firing))
-		for _, a := range alerts {
-			if !a.Resolved(n.Now) {
-				firing = append(firing, a)
-			}
-		}
-		return newData(n, p.externalURL, firing)
-	})
+	f.firing = sync.OnceValue(func() *Data { return newData(n, p.externalURL, firingAlerts(alerts, n.Now)) })
 
 	if len(integrations) == 1 {
 		return p.notifyIntegration(ctx, f, integrations[0])

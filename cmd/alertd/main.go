@@ -39,7 +39,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	ka.Version(version.Print("alertd"))
 	ka.UsageWriter(stdout)
 
+	cmds := map[string]subcommand{}
 	run := newRunCmd(ka)
+	cmds[run.cmd.FullCommand()] = func(ctx context.Context, _, stderr io.Writer) int { return run.run(ctx, stderr) }
+	addDryRunCmd(ka, cmds)
 	cmd, err := ka.Parse(args)
 	if err != nil {
 		if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "--version" || a == "help" }) {
@@ -48,11 +51,14 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		_, _ = io.WriteString(stderr, "alertd: error: "+err.Error()+", try --help\n")
 		return 2
 	}
-	if cmd == run.cmd.FullCommand() {
-		return run.run(ctx, stderr)
+	if f, ok := cmds[cmd]; ok {
+		return f(ctx, stdout, stderr)
 	}
 	return 0
 }
+
+// subcommand runs one parsed command and returns its exit code.
+type subcommand func(ctx context.Context, stdout, stderr io.Writer) int
 
 type logFlags struct {
 	level  *string

@@ -23,27 +23,45 @@ type message struct {
 	data []byte   // headers and body, CRLF line endings
 }
 
-// compose renders the templated fields of d and builds the message, as
-// Alertmanager does, at now. Its errors are permanent.
-func (n *Notifier) compose(d *notify.Data, now time.Time) (*message, error) {
+// content is the rendered templated fields of one email.
+type content struct {
+	from, to   string
+	values     []string // of n.headers, in order
+	text, html string
+}
+
+// render renders the templated fields of d. Its errors are permanent.
+func (n *Notifier) render(d *notify.Data) (*content, error) {
 	e := n.templates.Expander(d)
-	from := e.Text("from", n.from)
-	to := e.Text("to", n.to)
-	values := make([]string, len(n.headers))
+	c := &content{from: e.Text("from", n.from), to: e.Text("to", n.to), values: make([]string, len(n.headers))}
 	for i, h := range n.headers {
-		values[i] = e.Text("headers."+h.name, h.tmpl)
+		c.values[i] = e.Text("headers."+h.name, h.tmpl)
 	}
-	var text, html string
 	if n.text != "" {
-		text = e.Text("text", n.text)
+		c.text = e.Text("text", n.text)
 	}
 	if n.html != "" {
-		html = e.HTML("html", n.html)
+		c.html = e.HTML("html", n.html)
 	}
 	if err := e.Err(); err != nil {
 		return nil, err
 	}
+	return c, nil
+}
 
+// compose renders the templated fields of d and builds the message, as
+// Alertmanager does, at now. Its errors are permanent.
+func (n *Notifier) compose(d *notify.Data, now time.Time) (*message, error) {
+	c, err := n.render(d)
+	if err != nil {
+		return nil, err
+	}
+	return n.assemble(d, c, now)
+}
+
+// assemble builds the message of the rendered content c of d at now.
+func (n *Notifier) assemble(d *notify.Data, c *content, now time.Time) (*message, error) {
+	from, to, values, text, html := c.from, c.to, c.values, c.text, c.html
 	fromAddrs, err := mail.ParseAddressList(from)
 	if err != nil {
 		return nil, fmt.Errorf("parse 'from' addresses %q: %w", from, err)

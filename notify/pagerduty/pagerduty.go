@@ -288,12 +288,9 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	if d == nil {
 		return false, errors.New("no notification data")
 	}
-	key := n.conf.RoutingKey
-	if key == "" {
-		var err error
-		if key, err = notify.ReadSecretFile(n.conf.RoutingKeyFile, "routing_key_file"); err != nil {
-			return false, err
-		}
+	key, err := n.routingKey()
+	if err != nil {
+		return false, err
 	}
 	ev, err := n.event(d, key)
 	if err != nil {
@@ -301,6 +298,15 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	}
 	retry, err := n.send(ctx, ev)
 	return retry, notify.Redact(err, key, ev.RoutingKey)
+}
+
+// routingKey returns the configured routing key (a template), reading
+// routing_key_file if that is how it is given.
+func (n *Notifier) routingKey() (string, error) {
+	if n.conf.RoutingKey != "" {
+		return n.conf.RoutingKey, nil
+	}
+	return notify.ReadSecretFile(n.conf.RoutingKeyFile, "routing_key_file")
 }
 
 // event renders the event of d, its routing key templated from key.

@@ -50,15 +50,7 @@ func (n *Notifier) postWebhook(ctx context.Context, m *message) (bool, error) {
 		return retry, notify.RedactURL(fmt.Errorf("channel %q: %w", m.channel, err), u)
 	}
 
-	body, err := json.Marshal(webhookMessage{
-		Channel:     m.channel,
-		Username:    m.username,
-		IconEmoji:   m.iconEmoji,
-		IconURL:     m.iconURL,
-		LinkNames:   m.linkNames,
-		Text:        m.text,
-		Attachments: []slackapi.Attachment{m.att},
-	})
+	body, err := json.Marshal(m.payload())
 	if err != nil {
 		return fail(false, fmt.Errorf("encode slack message: %w", err))
 	}

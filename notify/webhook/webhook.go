@@ -166,7 +166,7 @@ func (n *Notifier) SendResolved() bool { return n.sendResolved }
 // and 5xx and 429 responses are retryable; other statuses are not.
 func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 	d = d.Truncate(n.maxAlerts)
-	body := appendMessage(make([]byte, 0, 512+512*len(d.Alerts)), d)
+	body := messageBody(d)
 
 	u := n.url
 	if n.urlFile != "" {
