@@ -58,36 +58,64 @@ type Data struct {
 }
 
 // newData builds the data of alerts (already stripped of what the
-// integration does not send) as Alertmanager's template.Data does. An alert
-// is resolved if it has ended at now; a firing alert's EndsAt is shown as
-// zero. Times are shown in UTC, as Alertmanager shows the times Prometheus
-// sends it.
+// integration does not send) for notification n.
 func newData(n *alert.Notification, externalURL string, alerts []*alert.Alert) *Data {
-	d := &Data{
-		Receiver:    regexp.QuoteMeta(n.Receiver),
-		Status:      StatusResolved,
-		Alerts:      make([]DataAlert, len(alerts)),
-		GroupLabels: toKV(n.GroupLabels),
-		ExternalURL: externalURL,
+	return (&Alerts{
+		Receiver:    n.Receiver,
 		GroupKey:    n.GroupKey,
+		GroupLabels: n.GroupLabels,
+		ExternalURL: externalURL,
+		Now:         n.Now,
+		Alerts:      alerts,
+	}).Data()
+}
+
+// Alerts is what one integration is asked to send before it becomes Data:
+// the alerts themselves and what Data is made from. An AlertsIntegration
+// writes its message straight from it, without the maps of Data (which
+// templates need, and which cost a flush most of its allocations).
+// Integrations must not modify it: it is shared by the integrations of a
+// receiver.
+type Alerts struct {
+	Receiver    string // the receiver's name, unescaped
+	GroupKey    string
+	GroupLabels labels.Labels
+	ExternalURL string
+	// Now is the flush time: an alert is resolved if it has ended at Now.
+	Now time.Time
+	// Alerts are sorted as in a notification; only those to send.
+	Alerts []*alert.Alert
+}
+
+// Data builds the data of a as Alertmanager's template.Data does. A
+// firing alert's EndsAt is shown as zero. Times are shown in UTC, as
+// Alertmanager shows the times Prometheus sends it.
+func (a *Alerts) Data() *Data {
+	d := &Data{
+		Receiver:    regexp.QuoteMeta(a.Receiver),
+		Status:      StatusResolved,
+		Alerts:      make([]DataAlert, len(a.Alerts)),
+		GroupLabels: toKV(a.GroupLabels),
+		ExternalURL: a.ExternalURL,
+		GroupKey:    a.GroupKey,
 	}
-	for i, a := range alerts {
+	for i, al := range a.Alerts {
 		da := &d.Alerts[i]
 		da.Status = StatusFiring
-		da.Labels = toKV(a.Labels)
-		da.Annotations = toKV(a.Annotations)
-		da.StartsAt = a.StartsAt.UTC()
-		da.GeneratorURL = a.GeneratorURL
-		da.Fingerprint = fingerprintString(alert.Fingerprint(a.Labels))
-		if a.Resolved(n.Now) {
+		da.Labels = toKV(al.Labels)
+		da.Annotations = toKV(al.Annotations)
+		da.StartsAt = al.StartsAt.UTC()
+		da.GeneratorURL = al.GeneratorURL
+		da.Fingerprint = fingerprintString(alert.Fingerprint(al.Labels))
+		if al.Resolved(a.Now) {
 			da.Status = StatusResolved
-			da.EndsAt = a.EndsAt.UTC()
+			da.EndsAt = al.EndsAt.UTC()
 		} else {
 			d.Status = StatusFiring
 		}
 	}
-	d.CommonLabels = commonOf(alerts, func(a *alert.Alert) labels.Labels { return a.Labels })
-	d.CommonAnnotations = commonOf(alerts, func(a *alert.Alert) labels.Labels { return a.Annotations })
+	d.CommonLabels = commonOf(a.Alerts, func(a *alert.Alert) labels.Labels { return a.Labels })
+	d.CommonAnnotations = commonOf(a.Alerts, func(a *alert.Alert) labels.Labels { return a.Annotations })
 	return d
 }
 

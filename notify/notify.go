@@ -40,6 +40,15 @@ type Integration interface {
 	Notify(ctx context.Context, d *Data) (retry bool, err error)
 }
 
+// AlertsIntegration is an Integration that writes its message straight
+// from the alerts rather than from their Data: the webhook, whose JSON
+// needs none of the maps Data builds for templates. The pipeline calls
+// NotifyAlerts instead of Notify; both must send the same message.
+type AlertsIntegration interface {
+	Integration
+	NotifyAlerts(ctx context.Context, a *Alerts) (retry bool, err error)
+}
+
 // Stateful is an Integration that keeps data per aggregation group from one
 // notification to the next: Slack's posted message, so that later
 // notifications of the group update it. The pipeline keeps the data in the
@@ -257,6 +266,45 @@ func (p *Pipeline) Notify(ctx context.Context, n *alert.Notification) error {
 	return errors.Join(errs...)
 }
 
+// sendFunc makes one attempt to send a flush: an integration's Notify or
+// NotifyState, with its data.
+type sendFunc func(ctx context.Context, state []byte) (next []byte, retry bool, err error)
+
+// sender returns the attempt of ig for f: its alerts, or only the firing
+// ones when all is false.
+func (p *Pipeline) sender(ig Integration, f *flush, all bool) sendFunc {
+	if ai, ok := ig.(AlertsIntegration); ok {
+		a := &Alerts{
+			Receiver:    f.n.Receiver,
+			GroupKey:    f.n.GroupKey,
+			GroupLabels: f.n.GroupLabels,
+			ExternalURL: p.externalURL,
+			Now:         f.n.Now,
+			Alerts:      f.alerts,
+		}
+		if !all {
+			a.Alerts = firingAlerts(f.alerts, f.n.Now)
+		}
+		return func(ctx context.Context, _ []byte) ([]byte, bool, error) {
+			retry, err := ai.NotifyAlerts(ctx, a)
+			return nil, retry, err
+		}
+	}
+	d := f.all
+	if !all {
+		d = f.firing
+	}
+	if st, ok := ig.(Stateful); ok {
+		return func(ctx context.Context, state []byte) ([]byte, bool, error) {
+			return st.NotifyState(ctx, d(), state)
+		}
+	}
+	return func(ctx context.Context, _ []byte) ([]byte, bool, error) {
+		retry, err := ig.Notify(ctx, d())
+		return nil, retry, err
+	}
+}
+
 // flush is what the integrations of one flush share.
 type flush struct {
 	n      *alert.Notification
@@ -353,9 +401,9 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 	}
 	switch {
 	case ig.SendResolved():
-		state, err = p.retry(ctx, ig, f.all(), prevState, logger)
+		state, err = p.retry(ctx, ig, p.sender(ig, f, true), len(f.alerts), prevState, logger)
 	case len(f.hashes.firing) > 0:
-		state, err = p.retry(ctx, ig, f.firing(), prevState, logger)
+		state, err = p.retry(ctx, ig, p.sender(ig, f, false), len(f.hashes.firing), prevState, logger)
 	}
 	if err != nil {
 		return fail(err)

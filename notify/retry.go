@@ -41,13 +41,13 @@ func (b *backoff) next() time.Duration {
 	return time.Duration(d)
 }
 
-// retry calls ig.Notify until it succeeds, says not to retry, or ctx ends,
-// as Alertmanager's RetryStage: the first attempt at once, then after each
-// backoff wait, or after the receiver's Retry-After if that is longer. A
-// Retry-After that ends past ctx's deadline ends the retries at once. A
-// Stateful integration gets state and its returned state is returned.
-func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []byte, logger func() *slog.Logger) ([]byte, error) {
-	stateful, _ := ig.(Stateful)
+// retry calls send (ig's, for alerts alerts) until it succeeds, says not to
+// retry, or ctx ends, as Alertmanager's RetryStage: the first attempt at
+// once, then after each backoff wait, or after the receiver's Retry-After
+// if that is longer. A Retry-After that ends past ctx's deadline ends the
+// retries at once. send gets state, and what it returns on success is
+// returned (a Stateful integration's next state).
+func (p *Pipeline) retry(ctx context.Context, ig Integration, send sendFunc, alerts int, state []byte, logger func() *slog.Logger) ([]byte, error) {
 	b := backoff{initial: p.backoffInitial, max: p.backoffMax}
 	latency := p.metrics.latency.WithLabelValues(ig.Name())
 	requests := p.metrics.requests.WithLabelValues(ig.Name())
@@ -61,22 +61,13 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, d *Data, state []b
 			return nil, fmt.Errorf("notify retry canceled after %d attempts: %w", attempts, last)
 		}
 		start := time.Now()
-		var (
-			retry bool
-			err   error
-			next  []byte
-		)
-		if stateful != nil {
-			next, retry, err = stateful.NotifyState(ctx, d, state)
-		} else {
-			retry, err = ig.Notify(ctx, d)
-		}
+		next, retry, err := send(ctx, state)
 		attempts++
 		latency.Observe(time.Since(start).Seconds())
 		requests.Inc()
 		if err == nil {
 			if attempts > 1 {
-				logger().Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", len(d.Alerts))
+				logger().Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", alerts)
 			}
 			return next, nil
 		}

@@ -1,12 +1,16 @@
 package webhook
 
 import (
+	"regexp"
 	"slices"
 	"strconv"
 	"sync"
 	"time"
 	"unicode/utf8"
 
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/notify"
 )
 
@@ -64,6 +68,120 @@ func appendMessage(b []byte, d *notify.Data) []byte {
 	b = append(b, `,"truncatedAlerts":`...)
 	b = strconv.AppendInt(b, int64(d.TruncatedAlerts), 10)
 	return append(b, "}\n"...)
+}
+
+// appendAlerts appends the JSON of the Message of a with at most maxAlerts
+// alerts: byte for byte what appendMessage writes for
+// a.Data().Truncate(maxAlerts), written from the labels themselves (sorted
+// by name, as encoding/json sorts map keys) without building Data.
+// TestAppendAlerts and FuzzAppendAlerts compare the two.
+func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
+	alerts := a.Alerts
+	truncated := 0
+	if maxAlerts > 0 && len(alerts) > maxAlerts {
+		truncated = len(alerts) - maxAlerts
+		alerts = alerts[:maxAlerts]
+	}
+	status := notify.StatusResolved
+	for _, al := range alerts {
+		if !al.Resolved(a.Now) {
+			status = notify.StatusFiring
+			break
+		}
+	}
+	b = append(b, `{"receiver":`...)
+	b = appendString(b, regexp.QuoteMeta(a.Receiver))
+	b = append(b, `,"status":`...)
+	b = appendString(b, status)
+	b = append(b, `,"alerts":[`...)
+	for i, al := range alerts {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		resolved := al.Resolved(a.Now)
+		b = append(b, `{"status":`...)
+		if resolved {
+			b = appendString(b, notify.StatusResolved)
+		} else {
+			b = appendString(b, notify.StatusFiring)
+		}
+		b = append(b, `,"labels":`...)
+		b = appendLabels(b, al.Labels)
+		b = append(b, `,"annotations":`...)
+		b = appendLabels(b, al.Annotations)
+		b = append(b, `,"startsAt":`...)
+		b = appendTime(b, al.StartsAt.UTC())
+		b = append(b, `,"endsAt":`...)
+		if resolved {
+			b = appendTime(b, al.EndsAt.UTC())
+		} else {
+			b = appendTime(b, time.Time{})
+		}
+		b = append(b, `,"generatorURL":`...)
+		b = appendString(b, al.GeneratorURL)
+		b = append(b, `,"fingerprint":"`...)
+		fp := alert.Fingerprint(al.Labels)
+		for shift := 60; shift >= 0; shift -= 4 {
+			b = append(b, hex[(fp>>shift)&0xf])
+		}
+		b = append(b, `"}`...)
+	}
+	b = append(b, `],"groupLabels":`...)
+	b = appendLabels(b, a.GroupLabels)
+	b = append(b, `,"commonLabels":`...)
+	b = appendCommon(b, alerts, func(al *alert.Alert) labels.Labels { return al.Labels })
+	b = append(b, `,"commonAnnotations":`...)
+	b = appendCommon(b, alerts, func(al *alert.Alert) labels.Labels { return al.Annotations })
+	b = append(b, `,"externalURL":`...)
+	b = appendString(b, a.ExternalURL)
+	b = append(b, `,"version":"`+Version+`","groupKey":`...)
+	b = appendString(b, a.GroupKey)
+	b = append(b, `,"truncatedAlerts":`...)
+	b = strconv.AppendInt(b, int64(truncated), 10)
+	return append(b, "}\n"...)
+}
+
+// appendLabels appends ls as a JSON object: its pairs are sorted by name,
+// as encoding/json sorts a map's keys.
+func appendLabels(b []byte, ls labels.Labels) []byte {
+	b = append(b, '{')
+	first := true
+	ls.Range(func(l labels.Label) {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, l.Name)
+		b = append(b, ':')
+		b = appendString(b, l.Value)
+	})
+	return append(b, '}')
+}
+
+// appendCommon appends, as a JSON object, the pairs of field that every
+// alert has (Data's CommonLabels or CommonAnnotations).
+func appendCommon(b []byte, alerts []*alert.Alert, field func(*alert.Alert) labels.Labels) []byte {
+	b = append(b, '{')
+	if len(alerts) == 0 {
+		return append(b, '}')
+	}
+	first := true
+	field(alerts[0]).Range(func(l labels.Label) {
+		for _, al := range alerts[1:] {
+			ls := field(al)
+			if v := ls.Get(l.Name); v != l.Value || v == "" && !ls.Has(l.Name) {
+				return
+			}
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendString(b, l.Name)
+		b = append(b, ':')
+		b = appendString(b, l.Value)
+	})
+	return append(b, '}')
 }
 
 var keysPool = sync.Pool{New: func() any { return new([]string) }}

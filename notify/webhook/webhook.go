@@ -78,7 +78,7 @@ type Notifier struct {
 	userAgent    string
 }
 
-var _ notify.Integration = (*Notifier)(nil)
+var _ notify.AlertsIntegration = (*Notifier)(nil)
 
 // New builds the webhook configured at index idx of its receiver's
 // webhook_configs. Its errors never show the URL.
@@ -165,9 +165,17 @@ func (n *Notifier) SendResolved() bool { return n.sendResolved }
 // Notify posts d, truncated to max_alerts, as a Message. Network errors
 // and 5xx and 429 responses are retryable; other statuses are not.
 func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
-	d = d.Truncate(n.maxAlerts)
-	body := messageBody(d)
+	return n.post(ctx, messageBody(d.Truncate(n.maxAlerts)))
+}
 
+// NotifyAlerts is Notify for the pipeline: the same message, written
+// straight from the alerts.
+func (n *Notifier) NotifyAlerts(ctx context.Context, a *notify.Alerts) (bool, error) {
+	return n.post(ctx, appendAlerts(make([]byte, 0, 512+512*min(len(a.Alerts), n.maxAlerts)), a, n.maxAlerts))
+}
+
+// post posts body to the webhook's URL.
+func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 	u := n.url
 	if n.urlFile != "" {
 		var err error
