@@ -13,6 +13,7 @@ import (
 
 	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/api"
+	"github.com/alertd/alertd/config"
 	"github.com/alertd/alertd/grouping"
 	"github.com/alertd/alertd/grouping/inhibit"
 	"github.com/alertd/alertd/notify"
@@ -245,4 +246,12 @@ func (a *App) dispatcherGauges() []prometheus.Collector {
 			Help: "Aggregation group flushes due but waiting for a place among the running ones.",
 		}, stat(func(_, _, w int) int { return w })),
 	}
+}
+
+// ValidateRouting builds the routing half of cfg as run does (templates,
+// receivers, inhibition rules) without starting anything, so that
+// `alertd check config` fails where run would.
+func ValidateRouting(cfg *config.Config) error {
+	_, err := buildAMHalf(cfg.Alertmanager, slog.New(slog.DiscardHandler))
+	return err
 }
