@@ -43,6 +43,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	run := newRunCmd(ka)
 	cmds[run.cmd.FullCommand()] = func(ctx context.Context, _, stderr io.Writer) int { return run.run(ctx, stderr) }
 	addCheckCmds(ka, cmds)
+	addTestCmds(ka, cmds)
 	addDryRunCmd(ka, cmds)
 	cmd, err := ka.Parse(args)
 	if err != nil {
