@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -83,6 +84,10 @@ type result struct {
 	cpu       float64       // CPU seconds from the first POST to the end
 	ingestCPU float64       // CPU seconds from the first POST to the last answer
 	ingestRSS float64       // VmRSS after the last answer, MiB
+	// CPU seconds from group_wait expiry to the last alert received, of
+	// the system and of this process (the sink and the harness), which
+	// share the machine's cores: the delivery is as fast as both allow.
+	deliveryCPU, sinkCPU float64
 }
 
 func run() error {
@@ -298,10 +303,16 @@ func load(ctx context.Context, o options, system, path, url string, pid int, sin
 			}
 		}()
 	}
+	atFlush := make(chan [2]float64, 1)
+	go func() {
+		time.Sleep(time.Until(flush))
+		atFlush <- cpuNow(pid)
+	}()
 	deadline := flush.Add(o.timeout)
 	if err := counter.wait(ctx, deadline, pid); err != nil {
 		return nil, err
 	}
+	atLast, at0 := cpuNow(pid), <-atFlush
 	_, _, _, last := counter.state()
 	// The work does not end with the last webhook (Alertmanager and
 	// alertd write the notification log after sending): wait until the
@@ -331,11 +342,26 @@ func load(ctx context.Context, o options, system, path, url string, pid int, sin
 	r := &result{
 		system: system, ingest: ingest, busyAfter: busyAfter, delivered: n, distinct: distinct, requests: requests,
 		peakRSS: hwm, rss: rss, cpu: cpu1 - cpu0, ingestCPU: ingestCPU - cpu0, ingestRSS: ingestRSS,
+		deliveryCPU: atLast[0] - at0[0], sinkCPU: atLast[1] - at0[1],
 	}
 	if !last.IsZero() {
 		r.delivery = last.Sub(flush)
 	}
 	return r, nil
+}
+
+// cpuNow returns the CPU seconds used so far by process pid and by this
+// process; NaN where it cannot be read.
+func cpuNow(pid int) [2]float64 {
+	var out [2]float64
+	for i, p := range []int{pid, os.Getpid()} {
+		c, err := proc.CPUSeconds(p)
+		if err != nil {
+			c = math.NaN()
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // cpuProfile writes to file a 5-second CPU profile of the process serving
@@ -436,17 +462,18 @@ func printTable(o options, rs []result) {
 	}
 
 	fmt.Println()
-	fmt.Printf("%-12s %13s %8s %13s %15s %9s %11s\n", "details", "busy-after-s", "rss-MiB", "ingest-cpu-s", "ingest-rss-MiB", "webhooks", "duplicates")
+	fmt.Printf("%-12s %13s %8s %13s %15s %15s %13s %9s %11s\n", "details", "busy-after-s", "rss-MiB", "ingest-cpu-s", "ingest-rss-MiB", "delivery-cpu-s", "sink-cpu-s", "webhooks", "duplicates")
 	for _, r := range rs {
 		busy := "-"
 		if r.busyAfter >= 0 {
 			busy = fmt.Sprintf("%.2f", r.busyAfter.Seconds())
 		}
-		fmt.Printf("%-12s %13s %8.1f %13.2f %15.1f %9d %11d\n",
-			r.system, busy, r.rss, r.ingestCPU, r.ingestRSS, r.requests, r.delivered-r.distinct)
+		fmt.Printf("%-12s %13s %8.1f %13.2f %15.1f %15.2f %13.2f %9d %11d\n",
+			r.system, busy, r.rss, r.ingestCPU, r.ingestRSS, r.deliveryCPU, r.sinkCPU, r.requests, r.delivered-r.distinct)
 	}
 	fmt.Println("delivery: group_wait expiry (first POST + group_wait) to the last alert received; busy-after: last alert received to the process idle (no CPU for 1s);")
-	fmt.Println("peak RSS (VmHWM), rss, cpu (from the first POST) and duplicates: when idle; ingest-cpu, ingest-rss: when the last POST was answered.")
+	fmt.Println("peak RSS (VmHWM), rss, cpu (from the first POST) and duplicates: when idle; ingest-cpu, ingest-rss: when the last POST was answered;")
+	fmt.Println("delivery-cpu, sink-cpu: CPU of the system and of this harness (its webhook sink) during the delivery.")
 }
 
 func ratio(a, b float64) string {
@@ -611,12 +638,12 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 // message. The sink runs on the same two cores as the system measured, so
 // it scans the bytes rather than decoding the JSON: both systems write the
 // alerts array before groupLabels and the label as "instance":"<value>"
-// with no escapes (the values are i<n>). A message of another shape is
-// decoded in full, as a check.
+// (the values are i<n>). A message of another shape, or with an escape
+// before groupLabels, is decoded in full.
 func alertInstances(b []byte) ([]string, error) {
 	const key = `"instance":"`
 	end := bytes.Index(b, []byte(`"groupLabels":`))
-	if end < 0 || bytes.IndexByte(b, '\\') >= 0 {
+	if end < 0 || bytes.IndexByte(b[:end], '\\') >= 0 {
 		var m struct {
 			Alerts []struct {
 				Labels map[string]string `json:"labels"`

@@ -14,7 +14,7 @@ func TestAlertInstances(t *testing.T) {
 		{"webhook message", `{"receiver":"sink","status":"firing","alerts":[` +
 			`{"status":"firing","labels":{"alertname":"Load","group":"g1","instance":"i1"},"annotations":{}},` +
 			`{"status":"firing","labels":{"alertname":"Load","group":"g1","instance":"i10001"},"annotations":{}}],` +
-			`"groupLabels":{"group":"g1"},"commonLabels":{"alertname":"Load","group":"g1","instance":"i1"},"version":"4"}`,
+			`"groupLabels":{"group":"g1"},"commonLabels":{"alertname":"Load","group":"g1","instance":"i1"},"version":"4","groupKey":"{}:{group=\"g1\"}"}`,
 			[]string{"i1", "i10001"}},
 		{"no alerts", `{"alerts":[],"groupLabels":{},"commonLabels":{"instance":"i1"}}`, nil},
 		{"escapes: decoded", `{"alerts":[{"labels":{"instance":"a\"b"}}],"groupLabels":{}}`, []string{`a"b`}},
