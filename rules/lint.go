@@ -21,10 +21,11 @@ const (
 	LintTemplateRender = "template-render"
 	LintLabelChurn     = "label-churn"
 	LintLabelOverride  = "label-override"
+	LintMissingLabel   = "missing-label"
 )
 
 // Lints lists the lints of Lint in the order they are documented.
-var Lints = []string{LintDuplicateRules, LintTemplateRender, LintLabelChurn, LintLabelOverride}
+var Lints = []string{LintDuplicateRules, LintTemplateRender, LintLabelChurn, LintLabelOverride, LintMissingLabel}
 
 // SampleValue is the $value templates are rendered with by the
 // template-render lint.
@@ -240,8 +241,11 @@ func (l *ruleLint) run() []Finding {
 			}
 		}
 	}
+	// Texts that fail to render: missing-label does not report them again.
+	failed := map[string]bool{}
 	if l.opts.Enabled[LintTemplateRender] && l.opts.Render != nil {
-		render := func(what, text string, ti templateInfo) {
+		render := func(what, key, text string) {
+			ti := tmpls[key]
 			var (
 				series map[string]string
 				err    error
@@ -263,16 +267,90 @@ func (l *ruleLint) run() []Finding {
 			if len(missing) > 0 {
 				msg += fmt.Sprintf(" (the expression's result has no label %s)", strings.Join(missing, ", "))
 			}
+			failed[key] = true
 			out = append(out, l.finding(LintTemplateRender, msg))
 		}
 		for _, lb := range lbls {
-			render(lb.what(), lb.value, tmpls["l\xff"+lb.name])
+			render(lb.what(), "l\xff"+lb.name, lb.value)
 		}
 		for _, k := range slices.Sorted(maps.Keys(l.r.Annotations)) {
-			render(fmt.Sprintf("annotation %q", k), l.r.Annotations[k], tmpls["a\xff"+k])
+			render(fmt.Sprintf("annotation %q", k), "a\xff"+k, l.r.Annotations[k])
 		}
 	}
+	if l.opts.Enabled[LintMissingLabel] {
+		out = append(out, l.missingLabels(lbls, tmpls, failed)...)
+	}
 	return out
+}
+
+// missingLabels reports, once per label, the series labels that label and
+// annotation templates print but that the expression's result can never
+// carry: $labels holds the result series' labels only (not the rule's,
+// nor alertname, nor external labels), so the label prints as "".
+func (l *ruleLint) missingLabels(lbls []label, tmpls map[string]templateInfo, failed map[string]bool) []Finding {
+	type texts struct{ labels, annots []string }
+	where := map[string]*texts{} // series label → the texts printing it
+	add := func(key string, to func(t *texts)) {
+		if failed[key] {
+			return
+		}
+		for _, k := range tmpls[key].printedRefs {
+			if _, absent := l.res.absence(k); absent && !isMetadataLabel(k) {
+				if where[k] == nil {
+					where[k] = &texts{}
+				}
+				to(where[k])
+			}
+		}
+	}
+	for _, lb := range lbls {
+		add("l\xff"+lb.name, func(t *texts) { t.labels = append(t.labels, lb.what()) })
+	}
+	for _, k := range slices.Sorted(maps.Keys(l.r.Annotations)) {
+		add("a\xff"+k, func(t *texts) { t.annots = append(t.annots, strconv.Quote(k)) })
+	}
+	var out []Finding
+	for _, k := range slices.Sorted(maps.Keys(where)) {
+		t := where[k]
+		parts := t.labels
+		switch len(t.annots) {
+		case 0:
+		case 1:
+			parts = append(parts, "annotation "+t.annots[0])
+		default:
+			parts = append(parts, "annotations "+andList(t.annots))
+		}
+		why, _ := l.res.absence(k)
+		msg := fmt.Sprintf("%s is always empty in %s: the expression's result never carries label %q (%s)",
+			labelRefText(k), andList(parts), k, why)
+		if i := slices.IndexFunc(lbls, func(lb label) bool { return lb.name == k }); i >= 0 {
+			msg += fmt.Sprintf("; $labels holds the result series' labels, not the rule's %s: write its value instead", lbls[i].what())
+		}
+		out = append(out, l.finding(LintMissingLabel, msg))
+	}
+	return out
+}
+
+// andList joins "a", "b" and "c".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
+}
+
+// isMetadataLabel reports the labels whose presence depends on the
+// engine's handling of metric names, which the analysis does not follow.
+func isMetadataLabel(k string) bool {
+	return k == model.MetricNameLabel || k == model.MetricTypeLabel || k == model.MetricUnitLabel
+}
+
+// labelRefText is how a template reads label k.
+func labelRefText(k string) string {
+	if model.LegacyValidation.IsValidLabelName(k) {
+		return "$labels." + k
+	}
+	return fmt.Sprintf("index $labels %q", k)
 }
 
 func churnMsg(what, src string) string {
@@ -302,8 +380,9 @@ func lintGroupChurn(g *Group) []Finding {
 
 // sampleSeries returns the $labels the template-render lint uses: the
 // labels the expression's result is known to carry, with their fixed
-// value or sample, plus, when the result may carry labels beyond those,
-// every label a template reads, as sample.
+// value or sample, those it may carry, as sample, plus, when the result
+// may carry labels beyond those, every label a template reads that is not
+// dropped, as sample.
 func (l *ruleLint) sampleSeries(tmpls map[string]templateInfo, sample string) map[string]string {
 	series := map[string]string{}
 	for k, info := range l.res.known {
@@ -313,10 +392,14 @@ func (l *ruleLint) sampleSeries(tmpls map[string]templateInfo, sample string) ma
 			series[k] = sample
 		}
 	}
+	for k := range l.res.maybe {
+		series[k] = sample
+	}
 	if !l.res.closed {
 		for _, ti := range tmpls {
 			for _, k := range ti.labelRefs {
-				if _, ok := series[k]; !ok && k != model.MetricNameLabel {
+				_, known := series[k]
+				if _, absent := l.res.absence(k); !absent && !known && k != model.MetricNameLabel {
 					series[k] = sample
 				}
 			}
@@ -334,6 +417,12 @@ type templateInfo struct {
 	// labelRefs are the series labels it reads: $labels.x, .Labels.x,
 	// index $labels "x".
 	labelRefs []string
+	// printedRefs are the labels of labelRefs whose value reaches the
+	// output: printed, or piped through functions that print something
+	// made of it (printf, reReplaceAll, toUpper…), and not under an if or
+	// with that tests the same label. A label only compared, tested or
+	// given a fallback (or, and) is not printed.
+	printedRefs []string
 	// churn names what makes its output change from one evaluation to
 	// the next without the series changing ("$value", "now", ...), or ""
 	// if nothing does.
@@ -354,10 +443,12 @@ func inspectTemplate(text string) templateInfo {
 	if _, err := t.Parse(templatePrefix+text, "", "", map[string]*parse.Tree{}); err != nil || t.Root == nil {
 		return templateInfo{}
 	}
-	w := &tmplWalker{tainted: map[string]string{}}
+	w := &tmplWalker{tainted: map[string]string{}, labelVars: map[string][]string{}, guarded: map[string]int{}}
 	w.list(t.Root, dotRoot)
-	slices.Sort(w.info.labelRefs)
-	w.info.labelRefs = slices.Compact(w.info.labelRefs)
+	for _, refs := range []*[]string{&w.info.labelRefs, &w.info.printedRefs} {
+		slices.Sort(*refs)
+		*refs = slices.Compact(*refs)
+	}
 	return w.info
 }
 
@@ -369,6 +460,7 @@ func inspectTemplate(text string) templateInfo {
 // The dot of a template is the alert's data (dotRoot), query results
 // (dotQuery), something else that does not change between evaluations
 // (dotOther), or else a description of the changing value it holds.
+// It follows series labels the same way, into variables and the output.
 const (
 	dotRoot  = ""
 	dotQuery = "\x00query"
@@ -378,6 +470,20 @@ const (
 type tmplWalker struct {
 	info    templateInfo
 	tainted map[string]string // variable → what it holds
+	// labelVars maps a variable to the labels whose text it holds.
+	labelVars map[string][]string
+	// guarded counts, for each label, the enclosing if, with and range
+	// blocks whose pipeline reads it: there, printing it is deliberate.
+	guarded map[string]int
+}
+
+// notPrinting are the template functions whose result is not made of
+// their arguments' text: a truth value, a length, or (and, or) one of the
+// arguments picked by whether it is empty — a label passed to them does not
+// reach the output as such.
+var notPrinting = map[string]bool{
+	"and": true, "or": true, "not": true, "eq": true, "ne": true, "lt": true, "le": true, "gt": true, "ge": true,
+	"len": true, "match": true,
 }
 
 func (w *tmplWalker) list(l *parse.ListNode, dot string) {
@@ -392,26 +498,42 @@ func (w *tmplWalker) list(l *parse.ListNode, dot string) {
 func (w *tmplWalker) node(n parse.Node, dot string) {
 	switch n := n.(type) {
 	case *parse.ActionNode:
-		src := w.pipe(n.Pipe, dot)
+		src, printed := w.pipe(n.Pipe, dot)
 		if len(n.Pipe.Decl) > 0 {
-			w.declare(n.Pipe, src)
-		} else if src != "" && w.info.churn == "" {
+			w.declare(n.Pipe, src, printed)
+			return
+		}
+		if src != "" && w.info.churn == "" {
 			w.info.churn = src
 		}
+		for _, k := range printed {
+			if w.guarded[k] == 0 {
+				w.info.printedRefs = append(w.info.printedRefs, k)
+			}
+		}
 	case *parse.IfNode:
+		read := len(w.info.labelRefs)
 		w.pipe(n.Pipe, dot)
-		w.list(n.List, dot)
-		w.list(n.ElseList, dot)
+		w.block(w.info.labelRefs[read:], func() {
+			w.list(n.List, dot)
+			w.list(n.ElseList, dot)
+		})
 	case *parse.WithNode:
-		src := w.pipe(n.Pipe, dot)
-		w.declare(n.Pipe, src)
-		w.list(n.List, cmp.Or(src, blockDot(n.Pipe)))
-		w.list(n.ElseList, dot)
+		read := len(w.info.labelRefs)
+		src, printed := w.pipe(n.Pipe, dot)
+		w.declare(n.Pipe, src, printed)
+		w.block(w.info.labelRefs[read:], func() {
+			w.list(n.List, cmp.Or(src, blockDot(n.Pipe)))
+			w.list(n.ElseList, dot)
+		})
 	case *parse.RangeNode:
-		src := w.pipe(n.Pipe, dot)
-		w.declare(n.Pipe, src)
-		w.list(n.List, cmp.Or(src, blockDot(n.Pipe)))
-		w.list(n.ElseList, dot)
+		read := len(w.info.labelRefs)
+		src, _ := w.pipe(n.Pipe, dot)
+		w.declare(n.Pipe, src, nil) // its variables hold elements, not the pipeline's value
+		w.block(w.info.labelRefs[read:], func() {
+			w.list(n.List, cmp.Or(src, blockDot(n.Pipe)))
+			w.list(n.ElseList, dot)
+		})
 	case *parse.TemplateNode:
 		if n.Pipe != nil {
 			w.pipe(n.Pipe, dot)
@@ -421,48 +543,84 @@ func (w *tmplWalker) node(n parse.Node, dot string) {
 	}
 }
 
-func (w *tmplWalker) declare(p *parse.PipeNode, src string) {
+// block walks the lists of an if, with or range block whose pipeline read
+// the labels guards. Variables declared in the block end with it; an outer
+// one the block changes (by assignment, or by shadowing, which the walk
+// does not tell apart) is forgotten, which errs towards reporting less.
+func (w *tmplWalker) block(guards []string, walk func()) {
+	guards = slices.Clone(guards)
+	outer := maps.Clone(w.labelVars)
+	for _, k := range guards {
+		w.guarded[k]++
+	}
+	walk()
+	for _, k := range guards {
+		w.guarded[k]--
+	}
+	for v, refs := range outer {
+		if !slices.Equal(w.labelVars[v], refs) {
+			delete(outer, v)
+		}
+	}
+	w.labelVars = outer
+}
+
+func (w *tmplWalker) declare(p *parse.PipeNode, src string, printed []string) {
 	if p == nil {
 		return
 	}
 	for _, v := range p.Decl {
 		if len(v.Ident) == 1 {
 			w.tainted[v.Ident[0]] = src
+			w.labelVars[v.Ident[0]] = printed
 		}
 	}
 }
 
-// pipe returns what changing value the pipeline's result carries, and
-// records the labels it reads.
-func (w *tmplWalker) pipe(p *parse.PipeNode, dot string) string {
+// pipe returns what changing value the pipeline's result carries, and the
+// labels whose text it carries, and records the labels it reads.
+func (w *tmplWalker) pipe(p *parse.PipeNode, dot string) (string, []string) {
 	if p == nil {
-		return ""
+		return "", nil
 	}
 	src := ""
+	var printed []string
 	for _, c := range p.Cmds {
-		if s := w.cmd(c, dot); s != "" && src == "" {
+		s, pr := w.cmd(c, dot, printed)
+		if s != "" && src == "" {
 			src = s
 		}
+		printed = pr
 	}
-	return src
+	return src, printed
 }
 
-func (w *tmplWalker) cmd(c *parse.CommandNode, dot string) string {
+// cmd walks one command of a pipeline, given the labels whose text the
+// previous command's value (its last argument) carries.
+func (w *tmplWalker) cmd(c *parse.CommandNode, dot string, prev []string) (string, []string) {
+	var printed []string
 	// index $labels "x" reads label x.
 	if len(c.Args) == 3 {
 		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && id.Ident == "index" && isLabelsMap(c.Args[1]) {
 			if s, ok := c.Args[2].(*parse.StringNode); ok {
 				w.info.labelRefs = append(w.info.labelRefs, s.Text)
+				printed = append(printed, s.Text)
 			}
 		}
 	}
 	src := ""
 	for _, a := range c.Args {
-		if s := w.arg(a, dot); s != "" && src == "" {
+		s, pr := w.arg(a, dot)
+		if s != "" && src == "" {
 			src = s
 		}
+		printed = append(printed, pr...)
 	}
-	return src
+	printed = append(printed, prev...)
+	if id, ok := c.Args[0].(*parse.IdentifierNode); ok && notPrinting[id.Ident] {
+		printed = nil
+	}
+	return src, printed
 }
 
 // taint is what changing value the dot holds, if any.
@@ -496,47 +654,57 @@ func isLabelsMap(n parse.Node) bool {
 	return false
 }
 
-func (w *tmplWalker) arg(n parse.Node, dot string) string {
+// arg returns what changing value an argument carries and the labels
+// whose text it carries, and records the labels it reads.
+func (w *tmplWalker) arg(n parse.Node, dot string) (string, []string) {
 	switch n := n.(type) {
 	case *parse.VariableNode:
 		id := n.Ident
 		switch {
 		case id[0] == "$labels" && len(id) >= 2:
 			w.info.labelRefs = append(w.info.labelRefs, id[1])
-			return ""
+			return "", id[1:2]
 		case id[0] == "$" && len(id) >= 3 && id[1] == "Labels":
 			w.info.labelRefs = append(w.info.labelRefs, id[2])
-			return ""
+			return "", id[2:3]
 		case id[0] == "$" && len(id) >= 2 && id[1] == "Value":
-			return "$value"
+			return "$value", nil
 		}
-		return w.tainted[id[0]]
+		var printed []string
+		if len(id) == 1 {
+			// Reading the variable reads the labels it holds, for the
+			// guards of if and with.
+			printed = w.labelVars[id[0]]
+			w.info.labelRefs = append(w.info.labelRefs, printed...)
+		}
+		return w.tainted[id[0]], printed
 	case *parse.FieldNode:
 		switch {
 		case dot == dotRoot && n.Ident[0] == "Labels" && len(n.Ident) >= 2:
 			w.info.labelRefs = append(w.info.labelRefs, n.Ident[1])
-			return ""
+			return "", n.Ident[1:2]
 		case dot == dotRoot && n.Ident[0] == "Value":
-			return "$value"
+			return "$value", nil
 		case dot == dotQuery && n.Ident[0] == "Value":
-			return "a query result's value" // a sample's, in range query
+			return "a query result's value", nil // a sample's, in range query
 		}
-		return taint(dot)
+		return taint(dot), nil
 	case *parse.DotNode:
-		return taint(dot)
+		return taint(dot), nil
 	case *parse.ChainNode:
-		return w.arg(n.Node, dot)
+		src, _ := w.arg(n.Node, dot)
+		return src, nil
 	case *parse.PipeNode:
 		return w.pipe(n, dot)
 	case *parse.IdentifierNode:
 		switch n.Ident {
 		case "now":
-			return "the time (now)"
+			return "the time (now)", nil
 		case "value", "strvalue":
-			return "a query result's value"
+			return "a query result's value", nil
 		}
 	}
-	return ""
+	return "", nil
 }
 
 // labelInfo is what the result of an expression is known to carry for one
@@ -548,45 +716,87 @@ type labelInfo struct {
 }
 
 // labelSet is what a static reading of an expression says about the labels
-// of its result series.
+// of its result series. known, maybe and dropped have no label in common.
 type labelSet struct {
 	// known labels are carried by every result series, with a non-empty
-	// value.
+	// value, as far as the expression says: a label named by by, on or
+	// group_x is known unless the input is known to lack it.
 	known map[string]labelInfo
-	// closed: the result carries no label outside known.
-	closed bool
+	// maybe are labels that some result series may carry and others
+	// not (what one side of or carries), with why; they matter only to
+	// a closed set.
+	maybe map[string]string
+	// dropped labels are carried by no result series, with why.
+	dropped map[string]string
+	// closed: the result carries no label outside known and maybe;
+	// closedWhy says what keeps the others out.
+	closed    bool
+	closedWhy string
 }
 
-func closedEmpty() labelSet { return labelSet{known: map[string]labelInfo{}, closed: true} }
+func openSet() labelSet {
+	return labelSet{known: map[string]labelInfo{}, maybe: map[string]string{}, dropped: map[string]string{}}
+}
+
+func closedEmpty(why string) labelSet {
+	s := openSet()
+	s.closed, s.closedWhy = true, why
+	return s
+}
 
 func (s labelSet) clone() labelSet {
-	return labelSet{known: maps.Clone(s.known), closed: s.closed}
+	return labelSet{known: maps.Clone(s.known), maybe: maps.Clone(s.maybe), dropped: maps.Clone(s.dropped), closed: s.closed, closedWhy: s.closedWhy}
+}
+
+// absence says whether no result series can carry label k, and why.
+func (s labelSet) absence(k string) (string, bool) {
+	if why, ok := s.dropped[k]; ok {
+		return why, true
+	}
+	if _, ok := s.known[k]; ok {
+		return "", false
+	}
+	if _, ok := s.maybe[k]; ok {
+		return "", false
+	}
+	if s.closed {
+		return s.closedWhy, true
+	}
+	return "", false
+}
+
+func (s labelSet) set(k string, info labelInfo) {
+	s.known[k] = info
+	delete(s.maybe, k)
+	delete(s.dropped, k)
+}
+
+func (s labelSet) setMaybe(k, why string) {
+	delete(s.known, k)
+	s.maybe[k] = why
+	delete(s.dropped, k)
+}
+
+func (s labelSet) drop(k, why string) {
+	delete(s.known, k)
+	delete(s.maybe, k)
+	s.dropped[k] = why
 }
 
 // resultLabels reads the labels an expression's result carries, as
 // Prometheus's evaluation builds them: selectors keep their series' labels
-// (those matched non-empty are known), aggregations keep their by labels or
-// drop their without labels, one-to-one binary operations with on keep only
-// those labels, group_left/group_right add their labels, label_replace and
-// label_join add their target label. It errs towards knowing less.
+// (those matched non-empty are known, those matched only empty dropped),
+// aggregations keep their by labels or drop their without labels,
+// one-to-one binary operations with on keep only those labels, ignoring
+// drops its labels, group_left/group_right copy their labels from the one
+// side (or drop them when it lacks them), label_replace and label_join add
+// their target label, absent carries its selector's equality-matched
+// labels. It errs towards knowing less: a label is dropped only when no
+// series of any data can carry it.
 func resultLabels(e parser.Expr) labelSet {
 	switch e := e.(type) {
 	case *parser.VectorSelector:
-		s := labelSet{known: map[string]labelInfo{}}
-		for _, m := range e.LabelMatchers {
-			if m.Name == model.MetricNameLabel || m.Matches("") {
-				continue
-			}
-			info := s.known[m.Name]
-			if !info.fixed {
-				info = labelInfo{why: "matched by " + e.String()}
-				if m.Type == labels.MatchEqual {
-					info.fixed, info.value = true, m.Value
-				}
-			}
-			s.known[m.Name] = info
-		}
-		return s
+		return selectorLabels(e)
 	case *parser.MatrixSelector:
 		return resultLabels(e.VectorSelector)
 	case *parser.SubqueryExpr:
@@ -604,7 +814,34 @@ func resultLabels(e parser.Expr) labelSet {
 	case *parser.BinaryExpr:
 		return binaryLabels(e)
 	}
-	return closedEmpty() // literals
+	return closedEmpty("a scalar has no labels") // literals
+}
+
+func selectorLabels(e *parser.VectorSelector) labelSet {
+	s := openSet()
+	for _, m := range e.LabelMatchers {
+		if m.Name == model.MetricNameLabel {
+			continue
+		}
+		if m.Matches("") {
+			// x="" and x=~"" match only the series without x.
+			if m.Value == "" && (m.Type == labels.MatchEqual || m.Type == labels.MatchRegexp) {
+				if _, ok := s.known[m.Name]; !ok {
+					s.drop(m.Name, "the selector "+e.String()+" matches only series without it")
+				}
+			}
+			continue
+		}
+		info := s.known[m.Name]
+		if !info.fixed {
+			info = labelInfo{why: "matched by " + e.String()}
+			if m.Type == labels.MatchEqual {
+				info.fixed, info.value = true, m.Value
+			}
+		}
+		s.set(m.Name, info)
+	}
+	return s
 }
 
 func isVector(e parser.Expr) bool {
@@ -614,45 +851,77 @@ func isVector(e parser.Expr) bool {
 func callLabels(e *parser.Call) labelSet {
 	switch e.Func.Name {
 	case "absent", "absent_over_time":
-		s := closedEmpty()
-		if len(e.Args) == 1 {
-			if vs, ok := unwrapSelector(e.Args[0]); ok {
-				// absent's result has the labels of its selector's
-				// equality matchers, when they are unambiguous.
-				count := map[string]int{}
-				for _, m := range vs.LabelMatchers {
-					if m.Type == labels.MatchEqual && m.Name != model.MetricNameLabel {
-						count[m.Name]++
-					}
-				}
-				for _, m := range vs.LabelMatchers {
-					if m.Type == labels.MatchEqual && m.Name != model.MetricNameLabel && count[m.Name] == 1 && m.Value != "" {
-						s.known[m.Name] = labelInfo{fixed: true, value: m.Value, why: "set by " + e.String()}
-					}
-				}
-			}
-		}
-		return s
+		return absentLabels(e)
 	}
 	if e.Func.ReturnType != parser.ValueTypeVector {
-		return closedEmpty()
+		return closedEmpty(e.Func.Name + "(…) returns a scalar, which has no labels")
 	}
 	i := slices.IndexFunc(e.Args, isVector)
 	if i < 0 {
-		return closedEmpty() // vector(s), time()-like
+		return closedEmpty(e.Func.Name + "(…) returns one series without labels") // vector(s), time()-like
 	}
 	s := resultLabels(e.Args[i]).clone()
 	switch e.Func.Name {
 	case "label_replace", "label_join":
 		if len(e.Args) > 1 {
 			if dst, ok := e.Args[1].(*parser.StringLiteral); ok {
-				s.known[dst.Val] = labelInfo{why: "set by " + e.Func.Name + "(…, " + strconv.Quote(dst.Val) + ", …)"}
+				s.set(dst.Val, labelInfo{why: "set by " + e.Func.Name + "(…, " + strconv.Quote(dst.Val) + ", …)"})
+			} else {
+				s = openSet() // a target it cannot read: any label
 			}
 		}
 	case "histogram_quantile", "histogram_fraction":
-		delete(s.known, "le")
+		// Of classic buckets, which have le, the result has none; native
+		// histograms are not told apart, so only an le the input is
+		// known to carry, or could only carry as a bucket, is dropped.
+		_, known := s.known["le"]
+		_, maybe := s.maybe["le"]
+		if known || maybe || s.closed {
+			s.drop("le", e.Func.Name+"(…) drops le")
+		}
 	case "info":
+		// It adds the labels of info series, whichever they are.
 		s.closed = false
+		clear(s.dropped)
+	}
+	return s
+}
+
+// absentLabels reads the labels of absent and absent_over_time's result:
+// those of the selector's equality matchers, as Prometheus's
+// createLabelsForAbsentFunction builds them (a label matched again after
+// its first equality matcher is left out), and nothing else.
+func absentLabels(e *parser.Call) labelSet {
+	s := closedEmpty(e.Func.Name + "(…) carries only the labels its selector matches with =")
+	if len(e.Args) != 1 {
+		return s
+	}
+	vs, ok := unwrapSelector(e.Args[0])
+	if !ok {
+		s.closedWhy = e.Func.Name + "(…) of anything but a selector carries no label"
+		return s
+	}
+	has := map[string]bool{}
+	set := map[string]string{}
+	for _, m := range vs.LabelMatchers {
+		if m.Name == model.MetricNameLabel || m.Name == model.MetricTypeLabel || m.Name == model.MetricUnitLabel {
+			continue
+		}
+		if m.Type == labels.MatchEqual && !has[m.Name] {
+			set[m.Name] = m.Value
+			has[m.Name] = true
+		} else {
+			delete(set, m.Name)
+		}
+	}
+	why := "set by " + e.String()
+	for _, m := range vs.LabelMatchers {
+		if v, ok := set[m.Name]; ok && v != "" {
+			s.known[m.Name] = labelInfo{fixed: true, value: v, why: why}
+		} else if m.Type == labels.MatchEqual && m.Value != "" && has[m.Name] {
+			// Other engines may not leave it out.
+			s.maybe[m.Name] = why
+		}
 	}
 	return s
 }
@@ -678,28 +947,49 @@ func aggregateLabels(e *parser.AggregateExpr) labelSet {
 	case parser.TOPK, parser.BOTTOMK, parser.LIMITK, parser.LIMIT_RATIO:
 		return in // they select series, labels and all
 	}
+	grouping := strings.Join(e.Grouping, ", ")
+	var s labelSet
 	if e.Without {
-		s := in.clone()
+		s = in.clone()
+		why := e.Op.String() + " without (" + grouping + ") drops it"
 		for _, g := range e.Grouping {
-			delete(s.known, g)
+			s.drop(g, why)
 		}
-		return s
-	}
-	s := closedEmpty()
-	keep := func(name, why string) {
-		if info, ok := in.known[name]; ok {
-			s.known[name] = info
-		} else if !in.closed {
-			s.known[name] = labelInfo{why: why}
+	} else {
+		switch {
+		case len(e.Grouping) == 0:
+			s = closedEmpty(e.Op.String() + "(…) aggregates every label away")
+		case e.Op == parser.COUNT_VALUES:
+			s = closedEmpty(e.Op.String() + " by (" + grouping + ") keeps only " + grouping + " and its own label")
+		default:
+			s = closedEmpty(e.Op.String() + " by (" + grouping + ") keeps only " + grouping)
 		}
-	}
-	by := "kept by by (" + strings.Join(e.Grouping, ", ") + ")"
-	for _, g := range e.Grouping {
-		keep(g, by)
+		by := "kept by by (" + grouping + ")"
+		for _, g := range e.Grouping {
+			if info, ok := in.known[g]; ok {
+				s.known[g] = info
+			} else if why, ok := in.maybe[g]; ok {
+				s.maybe[g] = why
+			} else if why, absent := in.absence(g); absent {
+				s.dropped[g] = why
+			} else {
+				s.known[g] = labelInfo{why: by}
+			}
+		}
 	}
 	if e.Op == parser.COUNT_VALUES {
-		if p, ok := e.Param.(*parser.StringLiteral); ok {
-			s.known[p.Val] = labelInfo{why: "set by count_values(" + strconv.Quote(p.Val) + ", …)"}
+		p := e.Param
+		for {
+			pe, ok := p.(*parser.ParenExpr)
+			if !ok {
+				break
+			}
+			p = pe.Expr
+		}
+		if p, ok := p.(*parser.StringLiteral); ok {
+			s.set(p.Val, labelInfo{why: "set by count_values(" + strconv.Quote(p.Val) + ", …)"})
+		} else {
+			s = openSet() // a label it cannot read
 		}
 	}
 	return s
@@ -709,7 +999,7 @@ func binaryLabels(e *parser.BinaryExpr) labelSet {
 	lv, rv := isVector(e.LHS), isVector(e.RHS)
 	switch {
 	case !lv && !rv:
-		return closedEmpty()
+		return closedEmpty("a scalar has no labels")
 	case !rv:
 		return resultLabels(e.LHS)
 	case !lv:
@@ -720,67 +1010,124 @@ func binaryLabels(e *parser.BinaryExpr) labelSet {
 	case parser.LAND, parser.LUNLESS:
 		return l
 	case parser.LOR:
-		// Series from either side: known only what both sides carry.
-		s := labelSet{known: map[string]labelInfo{}, closed: l.closed && r.closed}
-		for k, li := range l.known {
-			ri, ok := r.known[k]
-			if !ok {
-				continue
-			}
-			if li.fixed && (!ri.fixed || li.value != ri.value) {
-				li.fixed, li.value = false, ""
-			}
-			s.known[k] = li
-		}
-		return s
+		return orLabels(l, r)
 	}
 	vm := e.VectorMatching
 	if vm == nil {
 		return l
 	}
+	if vm.FillValues.LHS != nil || vm.FillValues.RHS != nil {
+		return openSet() // series of either side, unmatched: not followed
+	}
 	switch vm.Card {
 	case parser.CardOneToOne:
+		list := strings.Join(vm.MatchingLabels, ", ")
 		if !vm.On {
 			s := l.clone()
 			for _, k := range vm.MatchingLabels {
-				delete(s.known, k)
+				s.drop(k, "ignoring ("+list+") drops it")
 			}
 			return s
 		}
-		s := closedEmpty()
-		why := "kept by on (" + strings.Join(vm.MatchingLabels, ", ") + ")"
+		// The result has the left side's labels, kept to the on labels;
+		// matching makes them equal to the right side's.
+		s := closedEmpty("on (" + list + ") keeps only " + list)
+		if list == "" {
+			s.closedWhy = "on () keeps no label"
+		}
+		why := "kept by on (" + list + ")"
 		for _, k := range vm.MatchingLabels {
 			li, lok := l.known[k]
 			ri, rok := r.known[k]
+			lwhy, labsent := l.absence(k)
+			rwhy, rabsent := r.absence(k)
+			_, lmaybe := l.maybe[k]
+			_, rmaybe := r.maybe[k]
 			switch {
 			case lok && (li.fixed || !rok || !ri.fixed):
 				s.known[k] = li
 			case rok:
 				s.known[k] = ri
-			case !l.closed && !r.closed:
+			case labsent:
+				s.dropped[k] = lwhy
+			case rabsent:
+				s.dropped[k] = rwhy
+			case lmaybe || rmaybe:
+				s.maybe[k] = why
+			default: // both open
 				s.known[k] = labelInfo{why: why}
 			}
 		}
 		return s
 	case parser.CardManyToOne, parser.CardOneToMany:
-		many, one, kw := l, r, "group_left"
+		many, one, kw, side := l, r, "group_left", "right"
 		if vm.Card == parser.CardOneToMany {
-			many, one, kw = r, l, "group_right"
+			many, one, kw, side = r, l, "group_right", "left"
 		}
 		s := many.clone()
-		why := "copied by " + kw + " (" + strings.Join(vm.Include, ", ") + ")"
+		list := strings.Join(vm.Include, ", ")
+		why := "copied by " + kw + " (" + list + ")"
 		for _, k := range vm.Include {
+			// It comes from the one side, or the result lacks it.
 			if info, ok := one.known[k]; ok {
-				s.known[k] = info
+				s.set(k, info)
+			} else if owhy, absent := one.absence(k); absent {
+				s.drop(k, kw+" ("+list+") copies it from the "+side+" side, which lacks it: "+owhy)
+			} else if _, ok := one.maybe[k]; ok {
+				s.setMaybe(k, why)
 			} else {
-				// The one side may lack it: then the result lacks it.
-				delete(s.known, k)
-				if !one.closed {
-					s.known[k] = labelInfo{why: why}
-				}
+				s.set(k, labelInfo{why: why})
 			}
 		}
 		return s
 	}
 	return l
+}
+
+// orLabels reads the labels of x or y: series from either side.
+func orLabels(l, r labelSet) labelSet {
+	s := openSet()
+	s.closed = l.closed && r.closed
+	s.closedWhy = "neither side of or carries it: " + joinWhy(l.closedWhy, r.closedWhy)
+	names := map[string]bool{}
+	for _, side := range []labelSet{l, r} {
+		for k := range side.known {
+			names[k] = true
+		}
+		for k := range side.maybe {
+			names[k] = true
+		}
+		for k := range side.dropped {
+			names[k] = true
+		}
+	}
+	for k := range names {
+		li, lok := l.known[k]
+		ri, rok := r.known[k]
+		lwhy, labsent := l.absence(k)
+		rwhy, rabsent := r.absence(k)
+		switch {
+		case lok && rok:
+			if li.fixed && (!ri.fixed || li.value != ri.value) {
+				li.fixed, li.value = false, ""
+			}
+			s.known[k] = li
+		case labsent && rabsent:
+			s.dropped[k] = "neither side of or carries it: " + joinWhy(lwhy, rwhy)
+		case lok:
+			s.maybe[k] = li.why
+		case rok:
+			s.maybe[k] = ri.why
+		default:
+			s.maybe[k] = cmp.Or(l.maybe[k], r.maybe[k], "carried by one side of or")
+		}
+	}
+	return s
+}
+
+func joinWhy(a, b string) string {
+	if a == b {
+		return a
+	}
+	return a + "; " + b
 }

@@ -233,6 +233,41 @@ func TestCheckCorpus(t *testing.T) {
 	compareGolden(t, filepath.Join("..", "..", "check", "corpus.golden"), b.String())
 }
 
+// TestCheckMissingLabelPromtool shows through promtool's rule unit tests
+// what the rules of rules/missing-label.yml render in Prometheus: the
+// labels missing-label reports print as "", the others as their values.
+// Every rule it reports must be among those shown.
+func TestCheckMissingLabelPromtool(t *testing.T) {
+	promtool := testenv.Binary(t, "promtool")
+	t.Chdir(checkDir)
+	const test = "promtool/missing-label.test.yml"
+	if code, out := runPromtool(t, promtool, "test", "rules", test); code != 0 {
+		t.Fatalf("promtool test rules %s: exit code %d\n%s", test, code, out)
+	}
+	src, err := os.ReadFile(test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, _ := runCheck(t, "check", "rules", "--lint=all", "--output=json", "rules/missing-label.yml")
+	var rep checkReport
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil || code != 0 || len(rep.Files) != 1 {
+		t.Fatalf("exit code %d, %v: %s", code, err, stdout)
+	}
+	n := 0
+	for _, f := range rep.Files[0].Findings {
+		if f.Lint != "missing-label" {
+			continue
+		}
+		n++
+		if !strings.Contains(string(src), "alertname: "+f.Rule+"\n") {
+			t.Errorf("%s does not show what %s renders (%s)", test, f.Rule, f.Message)
+		}
+	}
+	if n == 0 {
+		t.Error("no missing-label findings")
+	}
+}
+
 func TestCheckUsage(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yml")
@@ -247,7 +282,7 @@ func TestCheckUsage(t *testing.T) {
 		wantStderr string
 	}{
 		{"no files", []string{"check", "rules"}, 2, "required argument 'rule-files' not provided"},
-		{"unknown lint", []string{"check", "rules", "--lint=typos", good}, 2, `unknown lint "typos" (valid: all, none, duplicate-rules, template-render, label-churn, label-override)`},
+		{"unknown lint", []string{"check", "rules", "--lint=typos", good}, 2, `unknown lint "typos" (valid: all, none, duplicate-rules, template-render, label-churn, label-override, missing-label)`},
 		{"routing lint on rules", []string{"check", "rules", "--lint=unused-receiver", good}, 2, `lint "unused-receiver" applies to check config only`},
 		{"bad output", []string{"check", "rules", "--output=yaml", good}, 2, "enum value must be one of text,json"},
 		{"missing file", []string{"check", "rules", good, missing}, 1, missing + ": open " + missing + ": no such file or directory"},

@@ -28,9 +28,9 @@ func addTestCmds(ka *kingpin.Application, cmds map[string]subcommand) {
 			return 2
 		}
 		o := unittest.Options{
-			Run:    re,
-			Stdout: stdout,
-			Stderr: stderr,
+			Run:       re,
+			Stdout:    stdout,
+			Stderr:    stderr,
 			NewRouter: newRouter,
 		}
 		var out *os.File
