@@ -23,8 +23,8 @@ GOLANGCI_LINT_VERSION := v2.15.0
 GOLANGCI_LINT := $(TOOLS_BIN)/golangci-lint
 
 # The real components the tests run (DESIGN.md, "Testing: real components").
-DEB_PACKAGES := prometheus prometheus-alertmanager victoria-metrics
-DEB_BINARIES := prometheus promtool prometheus-alertmanager amtool vmalert victoria-metrics
+DEB_PACKAGES := prometheus prometheus-alertmanager victoria-metrics chromium
+DEB_BINARIES := prometheus promtool prometheus-alertmanager amtool vmalert victoria-metrics chromium
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
 # Go files to format-check: everything but build output and test fixtures.

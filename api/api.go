@@ -32,6 +32,16 @@ type Options struct {
 	// Alertmanager serves the Alertmanager API v2 under /api/v2/ (and
 	// 410 Gone on Alertmanager's removed v1 paths); nil: not served.
 	Alertmanager *AlertmanagerOptions
+	// Notifications is served at GET /api/v1/notifications; nil: an
+	// empty history.
+	Notifications NotificationHistory
+	// DatasourceURL returns the datasource's URL for the UI's links to
+	// its graph (GET /api/v1/status/datasource). It must hold no
+	// credentials: no userinfo, no query. Nil: no datasource.
+	DatasourceURL func() string
+	// UI serves the web UI at / and /static/ (web.Handler); nil: not
+	// served.
+	UI http.Handler
 }
 
 // API is the HTTP handler.
@@ -66,6 +76,7 @@ func New(o Options) *API {
 	if o.Alertmanager != nil {
 		newV2(*o.Alertmanager, o.Logger).register(a.handle)
 	}
+	a.registerUI()
 	// Go's profiler, as Prometheus and Alertmanager serve it. Profiles and
 	// traces cost CPU while they run but change no state.
 	a.handleFunc("GET /debug/pprof/", pprof.Index)

@@ -1,7 +1,10 @@
 // Package api serves alertd's HTTP surfaces: the Prometheus-compatible
 // /api/v1/rules and /api/v1/alerts, /metrics, the lifecycle endpoints
 // /-/healthy, /-/ready and /-/reload, and, when Options.Alertmanager is
-// set, the Alertmanager-compatible API v2.
+// set, the Alertmanager-compatible API v2. It also serves alertd's own
+// GET /api/v1/notifications (the notification history, docs/api.md) and
+// GET /api/v1/status/datasource (the datasource URL, for the UI's graph
+// links), and mounts the web UI (Options.UI) at / and /static/.
 //
 // The API v2 (/api/v2/status, /receivers, /alerts, /alerts/groups,
 // /silences, /silence/{id}) answers as Alertmanager 0.25 does, so that
@@ -22,8 +25,8 @@
 // Alertmanager sets no limit. No GET changes state: posting alerts and
 // silences, expiring silences and reloading take POST, PUT or DELETE.
 //
-// It imports eval (for its status snapshot types), alert and silences (for
-// their value types) of alertd's own, and reaches the rest through the
+// It imports eval (for its status snapshot types), alert, silences and
+// notify (for their value types) of alertd's own, and reaches the rest through the
 // small interfaces it declares (RulesSource, AlertStore, Router, Muter,
 // Silences), which the app wires.
 package api

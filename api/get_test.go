@@ -18,7 +18,9 @@ import (
 
 	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/api"
+	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/silences"
+	"github.com/alertd/alertd/web"
 )
 
 // TestGetChangesNothing walks every route the API registers and sends a
@@ -33,6 +35,11 @@ func TestGetChangesNothing(t *testing.T) {
 	sils := newFakeSilences(time.Now)
 	var reloads atomic.Int64
 	reg := prometheus.NewRegistry()
+	history, err := notify.NewHistoryLog(notify.HistoryLogOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	history.Record(notify.HistoryEntry{Time: now, Receiver: "default", Integration: "webhook", GroupKey: "{}:{}", Firing: 1})
 	h := api.New(api.Options{
 		Rules:    statuses,
 		Reload:   func(context.Context) error { reloads.Add(1); return nil },
@@ -47,6 +54,9 @@ func TestGetChangesNothing(t *testing.T) {
 			ConfigYAML: func() string { return amConfig },
 			Receivers:  func() []string { return []string{"default", "team-a"} },
 		},
+		Notifications: history,
+		DatasourceURL: func() string { return "http://prometheus.test:9090" },
+		UI:            web.Handler(),
 	})
 	if err := store.Put(
 		&alert.Alert{Labels: labels.FromStrings("alertname", "A", "team", "a"), StartsAt: now.Add(-time.Hour), EndsAt: now.Add(time.Hour), UpdatedAt: now},
@@ -69,6 +79,9 @@ func TestGetChangesNothing(t *testing.T) {
 		for _, s := range sils.List() {
 			out = append(out, fmt.Sprintf("silence %+v", *s))
 		}
+		for _, e := range history.List() {
+			out = append(out, fmt.Sprintf("notification %+v", e))
+		}
 		slices.Sort(out)
 		store.mu.Lock()
 		out = append(out, fmt.Sprintf("puts %d", store.puts))
@@ -87,6 +100,8 @@ func TestGetChangesNothing(t *testing.T) {
 		"/api/v2/alerts":        {"/api/v2/alerts?filter=alertname%3DA&silenced=false&inhibited=false&active=true&unprocessed=true"},
 		"/api/v2/silences":      {"/api/v2/silences?filter=alertname%3DA"},
 		"/api/v2/alerts/groups": {"/api/v2/alerts/groups?receiver=default"},
+		"/api/v1/notifications": {"/api/v1/notifications?limit=1&receiver=default"},
+		"/static/":              {"/static/js/main.js", "/static/style.css", "/static/nope"},
 	}
 	patterns := api.Patterns(h)
 	var targets []string
@@ -96,6 +111,7 @@ func TestGetChangesNothing(t *testing.T) {
 			path = p
 		}
 		path = strings.ReplaceAll(path, "{id}", silenceID)
+		path = strings.ReplaceAll(path, "{$}", "")
 		if path == "/debug/pprof/profile" || path == "/debug/pprof/trace" {
 			targets = append(targets, extra[path]...)
 			continue
@@ -103,7 +119,8 @@ func TestGetChangesNothing(t *testing.T) {
 		targets = append(targets, path)
 		targets = append(targets, extra[path]...)
 	}
-	for _, want := range []string{"POST /-/reload", "PUT /-/reload", "POST /api/v2/alerts", "POST /api/v2/silences", "DELETE /api/v2/silence/{id}", "GET /api/v2/silence/{id}", "GET /metrics"} {
+	for _, want := range []string{"POST /-/reload", "PUT /-/reload", "POST /api/v2/alerts", "POST /api/v2/silences", "DELETE /api/v2/silence/{id}", "GET /api/v2/silence/{id}", "GET /metrics",
+		"GET /api/v1/notifications", "GET /api/v1/status/datasource", "GET /{$}", "GET /static/"} {
 		if !slices.Contains(patterns, want) {
 			t.Errorf("route %q is not registered: %q", want, patterns)
 		}

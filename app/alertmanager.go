@@ -92,6 +92,7 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 		ExternalURL:      externalURL,
 		Logger:           a.o.Logger.With("component", "notify"),
 		Registerer:       a.reg,
+		History:          a.history,
 	})
 	if err != nil {
 		return fmt.Errorf("notification pipeline: %w", err)

@@ -26,10 +26,12 @@ import (
 	"github.com/alertd/alertd/eval"
 	"github.com/alertd/alertd/eval/datasource"
 	"github.com/alertd/alertd/grouping"
+	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/forward"
 	"github.com/alertd/alertd/rules"
 	"github.com/alertd/alertd/silences"
 	"github.com/alertd/alertd/store"
+	"github.com/alertd/alertd/web"
 )
 
 // DrainTimeout bounds how long a shutdown waits for the notifications under
@@ -77,6 +79,7 @@ type App struct {
 	// as the daemon; the routing half is rebuilt on reload.
 	store    *store.Store
 	silences *silences.Silences
+	history  *notify.HistoryLog
 	dsHealth dsHealth
 	alerts   *grouping.Alerts
 	am       atomic.Pointer[amHalf]
@@ -137,6 +140,9 @@ func New(o Options) (_ *App, err error) {
 		return nil, fmt.Errorf("silences: %w", err)
 	}
 	a.silences = sil
+	if a.history, err = notify.NewHistoryLog(notify.HistoryLogOptions{Store: a.store, Logger: o.Logger.With("component", "notify")}); err != nil {
+		return nil, err
+	}
 	a.alerts = grouping.NewAlerts(grouping.AlertsOptions{OnPut: a.onPut})
 
 	fwd, err := forward.New(forward.Options{Logger: o.Logger.With("component", "forward"), Registerer: a.reg})
@@ -165,6 +171,11 @@ func New(o Options) (_ *App, err error) {
 		Ready:    a.ready.Load,
 		Gatherer: a.reg,
 		Logger:   o.Logger.With("component", "api"),
+		// The UI and what it reads beyond the Prometheus and
+		// Alertmanager APIs (ui.go).
+		Notifications: a.history,
+		DatasourceURL: a.datasourceURL,
+		UI:            web.Handler(),
 		Alertmanager: &api.AlertmanagerOptions{
 			Alerts:         a.alerts,
 			Router:         router{a},
@@ -358,7 +369,7 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.amMu.Unlock()
 	var bg sync.WaitGroup
-	for _, run := range []func(context.Context) error{a.silences.Run, a.alerts.Run} {
+	for _, run := range []func(context.Context) error{a.silences.Run, a.alerts.Run, a.history.Run} {
 		bg.Add(1)
 		go func() {
 			defer bg.Done()
@@ -430,6 +441,11 @@ func (a *App) Run(ctx context.Context) error {
 	}
 	a.amMu.Unlock()
 	bg.Wait()
+	// The flushes stopped last may have recorded after the history's
+	// Run wrote it for the last time.
+	if err := a.history.Flush(); err != nil {
+		a.logger.Error("notification history write", "err", err)
+	}
 	return runErr
 }
 

@@ -9,10 +9,13 @@
 // the store's "nflog" bucket), the retry policy, the template data handed to
 // integrations (Data, also the webhook body), the HTTP status
 // classification shared by the HTTP integrations (CheckResponse), the
-// alertd_notification* metrics, the preview of a flush without sending
-// (Pipeline.Preview, and Renderer, which every integration implements), and
-// the building of integrations from an
-// Alertmanager configuration's receivers (BuildReceivers). The integrations
+// alertd_notification* metrics, the notification history (History, the
+// hook the pipeline calls with each notification's outcome, and
+// HistoryLog, which keeps the last DefaultHistorySize outcomes, persisted
+// in the store's "notification_history" bucket), the preview of a flush
+// without sending (Pipeline.Preview, and Renderer, which every integration
+// implements), and the building of integrations from an Alertmanager
+// configuration's receivers (BuildReceivers). The integrations
 // themselves live in sub-packages (notify/webhook, later email, slack and
 // pagerduty), which import this package; BuildReceivers gets them through
 // BuildOptions so that this package does not import them.

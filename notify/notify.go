@@ -105,6 +105,9 @@ type Options struct {
 	// none. Collectors already registered (by the Pipeline this one
 	// replaces on reload) are reused.
 	Registerer prometheus.Registerer
+	// History receives the outcome of every notification sent; nil
+	// records none.
+	History History
 }
 
 // Pipeline runs aggregation group flushes through inhibition, time
@@ -119,6 +122,7 @@ type Pipeline struct {
 	logger      *slog.Logger
 	metrics     *metrics
 	nflog       *nflog
+	history     History
 
 	flushInterval time.Duration // LogFlushInterval
 
@@ -166,6 +170,7 @@ func New(o Options) (*Pipeline, error) {
 		logger:         logger,
 		metrics:        m,
 		nflog:          l,
+		history:        o.History,
 		flushInterval:  o.LogFlushInterval,
 		backoffInitial: DefaultBackoffInitial,
 		backoffMax:     DefaultBackoffMax,
@@ -399,11 +404,21 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 	if prev != nil {
 		prevState, state = prev.state, prev.state
 	}
+	var start time.Time
+	if p.history != nil {
+		start = time.Now()
+	}
 	switch {
 	case ig.SendResolved():
 		state, err = p.retry(ctx, ig, p.sender(ig, f, true), len(f.alerts), prevState, logger)
+		if p.history != nil {
+			p.record(f, ig, len(f.hashes.resolved), start, err)
+		}
 	case len(f.hashes.firing) > 0:
 		state, err = p.retry(ctx, ig, p.sender(ig, f, false), len(f.hashes.firing), prevState, logger)
+		if p.history != nil {
+			p.record(f, ig, 0, start, err)
+		}
 	}
 	if err != nil {
 		return fail(err)
@@ -412,4 +427,24 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 		return fail(err)
 	}
 	return nil
+}
+
+// record tells the history the outcome of ig's notification of f, begun
+// at start, with resolved resolved alerts.
+func (p *Pipeline) record(f *flush, ig Integration, resolved int, start time.Time, err error) {
+	e := HistoryEntry{
+		Time:        time.Now(),
+		Receiver:    f.n.Receiver,
+		Integration: ig.Name(),
+		Index:       ig.Index(),
+		GroupKey:    f.n.GroupKey,
+		GroupLabels: f.n.GroupLabels,
+		Firing:      len(f.hashes.firing),
+		Resolved:    resolved,
+	}
+	e.Duration = e.Time.Sub(start)
+	if err != nil {
+		e.Error = err.Error()
+	}
+	p.history.Record(e)
 }
