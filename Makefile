@@ -84,8 +84,18 @@ fuzz:
 	if [ "$$found" = 0 ]; then echo "no fuzz targets found"; fi; \
 	if [ -n "$$failed" ]; then echo "fuzz: FAILED:$$failed"; exit 1; fi
 
-demo: deps
-	bash scripts/demo.sh
+# alertd end to end on this machine (scripts/demo.sh, docs/getting-started.md):
+# it needs only Debian's prometheus package, installed here if missing, as
+# deps does. DEMO_FLAGS passes flags to the demo, e.g. make demo
+# DEMO_FLAGS=-once to exit once the alert has resolved.
+DEMO_FLAGS ?=
+demo:
+	@if ! command -v prometheus >/dev/null; then \
+		echo "demo: prometheus is missing; installing Debian's prometheus package"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends prometheus; \
+	fi
+	bash scripts/demo.sh $(DEMO_FLAGS)
 
 # Installs the Debian packages of the real components if any binary is
 # missing. --no-install-recommends keeps out prometheus-node-exporter, which

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# make demo: alertd end to end on this machine. It starts a real Prometheus
-# scraping a demo target and a real Alertmanager, runs `alertd run` with
-# examples/rules/demo.yml, heats a room up and cools it down, and shows the
-# alert go pending, firing, into Alertmanager (via amtool) and resolved.
+# make demo: alertd end to end on this machine. It builds bin/alertd, then
+# runs scripts/demo, which serves a scrape target, starts a real Prometheus
+# (Debian's package; make deps installs it) and `alertd run` with
+# examples/rules/demo.yml, examples/templates and two local receivers it
+# runs itself (a console webhook sink and a mail catcher), and shows an alert
+# go pending, firing, notified and resolved. Ctrl-C stops everything.
+# Arguments go to the demo program, e.g. scripts/demo.sh -once.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-for b in prometheus prometheus-alertmanager amtool; do
-  if ! command -v "$b" >/dev/null; then
-    echo "demo: $b is missing; run: make deps" >&2
-    exit 1
-  fi
-done
+if ! command -v prometheus >/dev/null && [ ! -x /usr/bin/prometheus ]; then
+  echo "demo: prometheus is missing; run: make deps (it installs Debian's prometheus package)" >&2
+  exit 1
+fi
 go build -o bin/alertd ./cmd/alertd
-exec go run ./scripts/demo -alertd bin/alertd -rules examples/rules/demo.yml "$@"
+exec go run ./scripts/demo -alertd bin/alertd -rules examples/rules/demo.yml -templates 'examples/templates/*.tmpl' "$@"

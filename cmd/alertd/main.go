@@ -9,11 +9,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"syscall"
 
 	"github.com/alecthomas/kingpin/v2"
-	"github.com/prometheus/common/version"
 )
 
 func main() {
@@ -31,12 +29,29 @@ func main() {
 // Main runs the command line args and returns the exit code: 0 ok, 1 an
 // error, 2 bad usage.
 func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	ka, cmds := newApp(stdout, stderr)
+	cmd, code, err := parse(ka, args)
+	switch {
+	case code >= 0:
+		return code // kingpin printed the help or the version asked for
+	case err != nil:
+		_, _ = io.WriteString(stderr, "alertd: error: "+err.Error()+", try --help\n")
+		return 2
+	}
+	if f, ok := cmds[cmd]; ok {
+		return f(ctx, stdout, stderr)
+	}
+	return 0
+}
+
+// newApp declares every command and flag: the kingpin model that Main
+// parses and that docs/cli.md is generated from.
+func newApp(stdout, stderr io.Writer) (*kingpin.Application, map[string]subcommand) {
 	ka := kingpin.New("alertd", "Evaluates Prometheus alerting rules against a remote Prometheus and routes the alerts.")
 	ka.Writer(stdout)
 	ka.ErrorWriter(stderr)
-	ka.Terminate(nil)
 	ka.HelpFlag.Short('h')
-	ka.Version(version.Print("alertd"))
+	ka.Version(versionString())
 	ka.UsageWriter(stdout)
 
 	cmds := map[string]subcommand{}
@@ -45,18 +60,32 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addCheckCmds(ka, cmds)
 	addTestCmds(ka, cmds)
 	addDryRunCmd(ka, cmds)
-	cmd, err := ka.Parse(args)
-	if err != nil {
-		if slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "--version" || a == "help" }) {
-			return 0 // kingpin printed what was asked for
+	return ka, cmds
+}
+
+// terminated is what kingpin's terminate function panics with once it has
+// printed the help or the version, so that parsing stops there instead of
+// going on to "command not specified" and a second usage text.
+type terminated struct{ code int }
+
+// parse parses args; code is -1 unless kingpin has already answered (help,
+// version, no command), in which case it is the exit code to return.
+func parse(ka *kingpin.Application, args []string) (cmd string, code int, err error) {
+	ka.Terminate(func(c int) { panic(terminated{c}) })
+	defer func() {
+		if r := recover(); r != nil {
+			t, ok := r.(terminated)
+			if !ok {
+				panic(r)
+			}
+			cmd, code, err = "", t.code, nil
+			if len(args) == 0 {
+				code = 2 // the usage was printed: a command is needed
+			}
 		}
-		_, _ = io.WriteString(stderr, "alertd: error: "+err.Error()+", try --help\n")
-		return 2
-	}
-	if f, ok := cmds[cmd]; ok {
-		return f(ctx, stdout, stderr)
-	}
-	return 0
+	}()
+	cmd, err = ka.Parse(args)
+	return cmd, -1, err
 }
 
 // subcommand runs one parsed command and returns its exit code.
