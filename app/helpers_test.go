@@ -146,3 +146,41 @@ func postAlerts(t *testing.T, base string, body []byte) {
 		t.Fatalf("POST %s/api/v2/alerts: %s %s", base, resp.Status, b)
 	}
 }
+
+// startApp runs alertd with config file cfg and storage under data, until
+// the returned stop (which waits for Run to return) is called; it returns
+// the base URL of its API.
+func startApp(t *testing.T, cfg, data string) (string, func()) {
+	t.Helper()
+	a, err := app.New(app.Options{
+		ConfigFile:    cfg,
+		StoragePath:   data,
+		ListenAddress: "127.0.0.1:0",
+		WatchInterval: -1,
+		Logger:        slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	select {
+	case <-a.Started():
+	case err := <-done:
+		t.Fatalf("alertd stopped: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("alertd did not start within 10s")
+	}
+	return "http://" + a.Addr(), func() {
+		cancel()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Errorf("run: %v", err)
+			}
+		case <-time.After(20 * time.Second):
+			t.Error("alertd did not stop within 20s")
+		}
+	}
+}

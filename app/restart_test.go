@@ -34,40 +34,7 @@ receivers:
 - name: ops
   webhook_configs: [{url: "`+sinkSrv.URL+`/alertd"}]
 `)
-	start := func() (string, func()) {
-		t.Helper()
-		a, err := app.New(app.Options{
-			ConfigFile:    cfg,
-			StoragePath:   filepath.Join(dir, "data"),
-			ListenAddress: "127.0.0.1:0",
-			WatchInterval: -1,
-			Logger:        slog.New(slog.DiscardHandler),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- a.Run(ctx) }()
-		select {
-		case <-a.Started():
-		case err := <-done:
-			t.Fatalf("alertd stopped: %v", err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("alertd did not start")
-		}
-		return "http://" + a.Addr(), func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Error("alertd did not stop")
-			}
-		}
-	}
+	start := func() (string, func()) { return startApp(t, cfg, filepath.Join(dir, "data")) }
 	post := func(base, body string) { postAlerts(t, base, []byte(body)) }
 	startsAt := time.Now().UTC().Format(time.RFC3339)
 	alerts := `[{"labels":{"alertname":"Disk","instance":"a"},"startsAt":"` + startsAt + `"}]`

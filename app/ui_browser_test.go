@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -21,7 +20,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/alertd/alertd/app"
 	"github.com/alertd/alertd/internal/testenv"
 )
 
@@ -562,40 +560,7 @@ receivers:
 - name: ops
   webhook_configs: [{url: %q}]
 `, sinkURL+"/ops"))
-	start := func() (string, func()) {
-		t.Helper()
-		a, err := app.New(app.Options{
-			ConfigFile:    cfg,
-			StoragePath:   filepath.Join(dir, "data"),
-			ListenAddress: "127.0.0.1:0",
-			WatchInterval: -1,
-			Logger:        slog.New(slog.DiscardHandler),
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(t.Context())
-		done := make(chan error, 1)
-		go func() { done <- a.Run(ctx) }()
-		select {
-		case <-a.Started():
-		case err := <-done:
-			t.Fatalf("alertd stopped: %v", err)
-		case <-time.After(10 * time.Second):
-			t.Fatal("alertd did not start within 10s")
-		}
-		return "http://" + a.Addr(), func() {
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("run: %v", err)
-				}
-			case <-time.After(20 * time.Second):
-				t.Error("alertd did not stop within 20s")
-			}
-		}
-	}
+	start := func() (string, func()) { return startApp(t, cfg, filepath.Join(dir, "data")) }
 	history := func(ctx context.Context, base string) ([]uiNotification, error) {
 		var d struct {
 			Notifications []uiNotification `json:"notifications"`
