@@ -12,9 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/alertd/alertd/eval/templates"
+	"github.com/alertd/alertd/internal/golden"
 	"github.com/alertd/alertd/internal/testenv"
 )
 
@@ -112,23 +111,6 @@ func checkOutput(t *testing.T, c checkCase) string {
 	return b.String()
 }
 
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if os.Getenv("ALERTD_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (ALERTD_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got; ALERTD_UPDATE_GOLDEN=1 rewrites it):\n%s", path, diff)
-	}
-}
-
 // TestCheckGolden checks every file of the corpus and compares the output
 // and exit code with its golden file.
 func TestCheckGolden(t *testing.T) {
@@ -145,7 +127,7 @@ func TestCheckGolden(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			compareGolden(t, c.golden(), checkOutput(t, c))
+			golden.Check(t, c.golden(), checkOutput(t, c))
 		})
 	}
 }
@@ -230,7 +212,7 @@ func TestCheckCorpus(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("$ alertd check rules --lint=all awesome-prometheus-alerts/*.yml\n")
 	b.WriteString("-- stderr (the lint findings) --\n" + stderr)
-	compareGolden(t, filepath.Join("..", "..", "check", "corpus.golden"), b.String())
+	golden.Check(t, filepath.Join("..", "..", "check", "corpus.golden"), b.String())
 }
 
 // TestCheckMissingLabelPromtool shows through promtool's rule unit tests

@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -23,6 +22,7 @@ import (
 	amlabels "github.com/prometheus/alertmanager/pkg/labels"
 
 	"github.com/alertd/alertd/app"
+	"github.com/alertd/alertd/internal/golden"
 	"github.com/alertd/alertd/internal/testenv"
 )
 
@@ -228,29 +228,6 @@ func dryRunNormalise(s string) string {
 	return regexp.MustCompile(`\b[0-9a-f]{60}\b`).ReplaceAllString(s, "BOUNDARY")
 }
 
-// checkGolden compares got with testdata/dryrun/name; ALERTD_UPDATE_GOLDEN=1
-// rewrites the file instead.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "dryrun", name)
-	if os.Getenv("ALERTD_UPDATE_GOLDEN") == "1" {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (ALERTD_UPDATE_GOLDEN=1 go test ./cmd/alertd -run TestDryRun writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s (-want +got):\n%s", path, diff)
-	}
-}
-
 // TestDryRunAgainstPrometheus dry-runs rules against a real Prometheus
 // holding a known history, with silences from a fake alertd, and compares
 // the text and JSON outputs with golden files: a rule whose condition has
@@ -288,7 +265,7 @@ func TestDryRunAgainstPrometheus(t *testing.T) {
 	if code != 1 || stderr != "" {
 		t.Errorf("text: exit code %d, want 1 (two rules fail); stderr:\n%s", code, stderr)
 	}
-	checkGolden(t, "text.golden", dryRunNormalise(text))
+	golden.Check(t, filepath.Join("testdata", "dryrun", "text.golden"), dryRunNormalise(text))
 	for _, want := range []string{
 		"rule DryBrokenJoin (rules.yml, group availability)",
 		"rule DryBrokenNow (rules.yml, group queues)",
@@ -304,7 +281,7 @@ func TestDryRunAgainstPrometheus(t *testing.T) {
 	if code != 1 || stderr != "" {
 		t.Errorf("json: exit code %d, want 1; stderr:\n%s", code, stderr)
 	}
-	checkGolden(t, "json.golden", dryRunNormalise(js))
+	golden.Check(t, filepath.Join("testdata", "dryrun", "json.golden"), dryRunNormalise(js))
 	var rep app.DryRunReport
 	if err := json.Unmarshal([]byte(js), &rep); err != nil {
 		t.Fatalf("json output: %v", err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alertd/alertd/internal/golden"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -24,25 +25,6 @@ func run(t *testing.T, o Options, files ...string) (code int, stdout, stderr str
 	o.Stdout, o.Stderr = &out, &errOut
 	code = Run(t.Context(), o, files...)
 	return code, out.String(), errOut.String()
-}
-
-// compareGolden compares got with the golden file path;
-// ALERTD_UPDATE_GOLDEN=1 rewrites it.
-func compareGolden(t *testing.T, path, got string) {
-	t.Helper()
-	if os.Getenv("ALERTD_UPDATE_GOLDEN") == "1" {
-		if err := os.WriteFile(path, []byte(got), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (ALERTD_UPDATE_GOLDEN=1 writes it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got; ALERTD_UPDATE_GOLDEN=1 rewrites it):\n%s", path, diff)
-	}
 }
 
 // TestRunGolden pins the output, promtool's wording plus alertd's diffs,
@@ -67,7 +49,7 @@ func TestRunGolden(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			code, stdout, stderr := run(t, Options{}, f)
 			got := "exit " + strconv.Itoa(code) + "\n-- stdout --\n" + stdout + "-- stderr --\n" + stderr
-			compareGolden(t, filepath.Join("testdata", "golden", strings.TrimSuffix(filepath.Base(f), ".yml")+".golden"), got)
+			golden.Check(t, filepath.Join("testdata", "golden", strings.TrimSuffix(filepath.Base(f), ".yml")+".golden"), got)
 		})
 	}
 }
@@ -85,7 +67,7 @@ func TestRunJUnit(t *testing.T) {
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-	compareGolden(t, "testdata/golden/junit.xml", junit.String())
+	golden.Check(t, "testdata/golden/junit.xml", junit.String())
 
 	// It is what promtool's junitxml declares.
 	var doc struct {
