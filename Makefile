@@ -61,6 +61,29 @@ fmt:
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(BENCH_FLAGS) $(PKGS)
 
+# alertd side by side with Prometheus's rule manager, vmalert and
+# Alertmanager 0.25 (bench/peers): about 15 minutes, the report goes into
+# docs/benchmarks.md ("Side by side") and to stdout. SHORT=1 is a quick
+# check (under 3 minutes) that only prints; BENCH_PEERS_FLAGS adds flags,
+# e.g. BENCH_PEERS_FLAGS='-scenarios notify,e2e -out /tmp/peers.md'. Installs
+# the peers' Debian packages if one is missing, as deps does, without deps's
+# other packages.
+SHORT ?=
+BENCH_PEERS_FLAGS ?=
+PEER_PACKAGES := prometheus prometheus-alertmanager victoria-metrics
+PEER_BINARIES := prometheus prometheus-alertmanager vmalert
+
+.PHONY: bench-peers
+bench-peers: build
+	@missing=""; \
+	for b in $(PEER_BINARIES); do command -v "$$b" >/dev/null || missing="$$missing $$b"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "bench-peers: missing$$missing; installing $(PEER_PACKAGES)"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -q; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $(PEER_PACKAGES); \
+	fi
+	$(GO) run ./bench/peers -alertd bin/alertd $(if $(filter-out 0,$(SHORT)),-short) $(BENCH_PEERS_FLAGS)
+
 # Runs every Fuzz target of every package for FUZZTIME each (go test -fuzz
 # takes one target of one package at a time), e.g. make fuzz FUZZTIME=10m;
 # FUZZFLAGS adds flags, e.g. FUZZFLAGS='-parallel 1'. Runs them all, then

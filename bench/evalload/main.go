@@ -8,23 +8,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
+	"github.com/alertd/alertd/bench/internal/daemon"
 	"github.com/alertd/alertd/bench/internal/proc"
+	"github.com/alertd/alertd/bench/internal/ruleload"
 	"github.com/alertd/alertd/internal/testenv"
 )
 
@@ -38,10 +38,7 @@ func main() {
 type options struct {
 	alertd   string
 	vmalert  bool
-	rules    int
-	series   int
-	groups   int
-	interval time.Duration
+	load     ruleload.Load
 	warmup   time.Duration
 	duration time.Duration
 }
@@ -50,13 +47,16 @@ func run() error {
 	var o options
 	flag.StringVar(&o.alertd, "alertd", "bin/alertd", "path of the alertd binary")
 	flag.BoolVar(&o.vmalert, "vmalert", true, "also measure vmalert, if installed")
-	flag.IntVar(&o.rules, "rules", 200, "alerting rules")
-	flag.IntVar(&o.series, "series", 50, "firing series per rule")
-	flag.IntVar(&o.groups, "groups", 10, "rule groups the rules are spread over")
-	flag.DurationVar(&o.interval, "interval", 5*time.Second, "evaluation interval")
+	flag.IntVar(&o.load.Rules, "rules", 200, "alerting rules")
+	flag.IntVar(&o.load.Series, "series", 50, "firing series per rule")
+	flag.IntVar(&o.load.Groups, "groups", 10, "rule groups the rules are spread over")
+	flag.DurationVar(&o.load.Interval, "interval", 5*time.Second, "evaluation interval")
 	flag.DurationVar(&o.warmup, "warmup", 20*time.Second, "time before measuring")
 	flag.DurationVar(&o.duration, "duration", 60*time.Second, "measured time")
 	flag.Parse()
+	if o.load.Rules <= 0 || o.load.Series <= 0 || o.load.Groups <= 0 || o.load.Interval <= 0 || o.duration <= 0 || o.warmup < 0 {
+		return errors.New("-rules, -series, -groups, -interval and -duration must be positive, -warmup not negative")
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -71,13 +71,7 @@ func run() error {
 		return err
 	}
 	defer func() { _ = target.Close() }()
-	values := map[string]float64{}
-	for r := range o.rules {
-		for s := range o.series {
-			values[fmt.Sprintf(`bench_metric{job="bench",rule="r%d",instance="host-%d:9100"}`, r, s)] = float64(s + 1)
-		}
-	}
-	target.SetMany(values)
+	target.SetMany(o.load.Values())
 
 	promBin, err := testenv.FindBinary("prometheus")
 	if err != nil {
@@ -85,7 +79,7 @@ func run() error {
 	}
 	prom, err := testenv.RunPrometheus(ctx, promBin, testenv.PrometheusOptions{
 		ScrapeTargets:  []string{target.HostPort},
-		ScrapeInterval: o.interval,
+		ScrapeInterval: o.load.Interval,
 		Dir:            filepath.Join(dir, "prometheus"),
 		Stdout:         io.Discard,
 	})
@@ -98,11 +92,11 @@ func run() error {
 	}
 
 	rulesFile := filepath.Join(dir, "rules.yml")
-	if err := os.WriteFile(rulesFile, []byte(ruleFile(o)), 0o600); err != nil {
+	if err := os.WriteFile(rulesFile, []byte(o.load.RuleFile()), 0o600); err != nil {
 		return err
 	}
 	fmt.Printf("load: %d rules x %d firing series = %d alerts, interval %s, %d groups; warm-up %s, measured %s\n",
-		o.rules, o.series, o.rules*o.series, o.interval, o.groups, o.warmup, o.duration)
+		o.load.Rules, o.load.Series, o.load.Alerts(), o.load.Interval, o.load.Groups, o.warmup, o.duration)
 	fmt.Printf("%-10s %10s %12s %12s %12s\n", "system", "cpu-cores", "cpu-s/min", "rss-MiB", "peak-rss-MiB")
 
 	// Both systems send their alerts to the same sink, which accepts the
@@ -120,7 +114,7 @@ func run() error {
 
 	cfg := filepath.Join(dir, "alertd.yml")
 	if err := os.WriteFile(cfg, fmt.Appendf(nil, "global: {evaluation_interval: %s}\ndatasource: {url: %s}\nrule_files: [%q]\nalertmanagers: [{static_configs: [{targets: [%q]}]}]\n",
-		o.interval, prom.URL, rulesFile, sink.Addr().String()), 0o600); err != nil {
+		o.load.Interval, prom.URL, rulesFile, sink.Addr().String()), 0o600); err != nil {
 		return err
 	}
 	port, err := testenv.FreePort()
@@ -142,81 +136,38 @@ func run() error {
 			return err
 		}
 		if err := measure(ctx, o, "vmalert", vm, "-datasource.url="+prom.URL, "-rule="+rulesFile, "-notifier.url=http://"+sink.Addr().String(),
-			"-evaluationInterval="+o.interval.String(), "-httpListenAddr=127.0.0.1:"+strconv.Itoa(port), "-loggerLevel=ERROR"); err != nil {
+			"-evaluationInterval="+o.load.Interval.String(), "-httpListenAddr=127.0.0.1:"+strconv.Itoa(port), "-loggerLevel=ERROR"); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func ruleFile(o options) string {
-	var b strings.Builder
-	b.WriteString("groups:\n")
-	per := (o.rules + o.groups - 1) / o.groups
-	for g := range o.groups {
-		fmt.Fprintf(&b, "- name: bench-%d\n  interval: %s\n  rules:\n", g, o.interval)
-		for r := g * per; r < min((g+1)*per, o.rules); r++ {
-			fmt.Fprintf(&b, `  - alert: BenchAlert%d
-    expr: bench_metric{rule="r%d"} > 0
-    labels: {severity: warning}
-    annotations:
-      summary: "Instance {{ $labels.instance }} of job {{ $labels.job }} is firing"
-      description: "Value is {{ $value | humanize }}"
-`, r, r)
-		}
-	}
-	return b.String()
-}
-
 // measure runs a command, lets it warm up, and reports the CPU it used and
 // its memory over the measured time.
 func measure(ctx context.Context, o options, name, bin string, args ...string) error {
-	cmd := exec.CommandContext(ctx, bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", name, err)
+	d, err := daemon.Start(ctx, name, nil, bin, args...)
+	if err != nil {
+		return err
 	}
-	pid := cmd.Process.Pid
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
 	defer func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := <-exited; err != nil {
-			fmt.Fprintf(os.Stderr, "%s: %v\n%s", name, err, stderr.String())
+		if err := d.Stop(); err != nil {
+			fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		}
 	}()
+	timer := time.NewTimer(o.warmup)
+	defer timer.Stop()
 	select {
 	case <-ctx.Done():
 		return ctx.Err()
-	case err := <-exited:
-		exited <- err
-		return fmt.Errorf("%s exited during warm-up: %w\n%s", name, err, stderr.String())
-	case <-time.After(o.warmup):
+	case <-d.Exited():
+		return fmt.Errorf("%s exited during warm-up; output:\n%s", name, daemon.Tail(d.Output(), daemon.LogLines))
+	case <-timer.C:
 	}
-	cpu0, err := proc.CPUSeconds(pid)
+	u, err := proc.Measure(ctx, o.duration, d.Pid())
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w; output:\n%s", name, err, daemon.Tail(d.Output(), daemon.LogLines))
 	}
-	start := time.Now()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case err := <-exited:
-		exited <- err
-		return fmt.Errorf("%s exited while measured: %w\n%s", name, err, stderr.String())
-	case <-time.After(o.duration):
-	}
-	cpu1, err := proc.CPUSeconds(pid)
-	if err != nil {
-		return err
-	}
-	elapsed := time.Since(start).Seconds()
-	rss, hwm, err := proc.Memory(pid)
-	if err != nil {
-		return err
-	}
-	cores := (cpu1 - cpu0) / elapsed
-	fmt.Printf("%-10s %10.3f %12.2f %12.1f %12.1f\n", name, cores, cores*60, rss, hwm)
+	fmt.Printf("%-10s %10.3f %12.2f %12.1f %12.1f\n", name, u[0].Cores(), u[0].PerMinute(), u[0].RSS, u[0].PeakRSS)
 	return nil
 }

@@ -142,3 +142,110 @@ func WaitIdle(ctx context.Context, pid int, window time.Duration) (time.Time, er
 		}
 	}
 }
+
+// ChildWithArg is Child for when several children run bin: it returns the
+// one whose command line has arg as one of its arguments, e.g.
+// "--config.file=/tmp/x/prometheus.yml".
+func ChildWithArg(bin, arg string) (int, error) {
+	want, err := filepath.EvalSymlinks(bin)
+	if err != nil {
+		return 0, err
+	}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0, err
+	}
+	self := strconv.Itoa(os.Getpid())
+	var found []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		f, err := stat(pid)
+		if err != nil || f[1] != self || f[0] == "Z" {
+			continue
+		}
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || exe != want {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		for a := range strings.SplitSeq(string(b), "\x00") {
+			if a == arg {
+				found = append(found, pid)
+				break
+			}
+		}
+	}
+	switch len(found) {
+	case 0:
+		return 0, fmt.Errorf("no child process runs %s with argument %q", bin, arg)
+	case 1:
+		return found[0], nil
+	}
+	return 0, fmt.Errorf("%d child processes run %s with argument %q: %v", len(found), bin, arg, found)
+}
+
+// Usage is what a process used over a window of time.
+type Usage struct {
+	// CPU is the CPU time (user plus system) used in the window, seconds.
+	CPU float64
+	// Elapsed is the length of the window.
+	Elapsed time.Duration
+	// RSS and PeakRSS are VmRSS and VmHWM at the end of the window, MiB;
+	// the peak covers the process's whole life.
+	RSS, PeakRSS float64
+}
+
+// Cores is the CPU used per second of the window.
+func (u Usage) Cores() float64 {
+	if u.Elapsed <= 0 {
+		return 0
+	}
+	return u.CPU / u.Elapsed.Seconds()
+}
+
+// PerMinute is the CPU-seconds used per minute of the window.
+func (u Usage) PerMinute() float64 { return u.Cores() * 60 }
+
+// Measure waits d and returns what each of pids used over that time, in
+// the order given. It is an error if ctx ends or a process is gone by the
+// end.
+func Measure(ctx context.Context, d time.Duration, pids ...int) ([]Usage, error) {
+	cpu0 := make([]float64, len(pids))
+	for i, pid := range pids {
+		c, err := CPUSeconds(pid)
+		if err != nil {
+			return nil, fmt.Errorf("process %d: %w", pid, err)
+		}
+		cpu0[i] = c
+	}
+	start := time.Now()
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-timer.C:
+	}
+	elapsed := time.Since(start)
+	out := make([]Usage, len(pids))
+	for i, pid := range pids {
+		if !Running(pid) {
+			return nil, fmt.Errorf("process %d exited while measured", pid)
+		}
+		c, err := CPUSeconds(pid)
+		if err != nil {
+			return nil, fmt.Errorf("process %d: %w", pid, err)
+		}
+		rss, hwm, err := Memory(pid)
+		if err != nil {
+			return nil, fmt.Errorf("process %d: %w", pid, err)
+		}
+		out[i] = Usage{CPU: c - cpu0[i], Elapsed: elapsed, RSS: rss, PeakRSS: hwm}
+	}
+	return out, nil
+}
