@@ -81,17 +81,17 @@ func runEval(ctx context.Context, h *harness, dir string, spec evalSpec) (*evalR
 	e := &evalResult{evalSpec: spec}
 	env := evalEnv{h: h, dir: dir, spec: spec, rulesFile: rulesFile, promURL: ds.URL, dsPid: dsPid, target: target.Addr}
 	h.logf("eval: %d rules: alertd", l.Rules)
-	e.Alertd = env.alertd(ctx)
+	e.Alertd = measureEval(ctx, "alertd", env.runAlertd)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	h.logf("eval: %d rules: vmalert", l.Rules)
-	e.VMAlert = env.vmalert(ctx)
+	e.VMAlert = measureEval(ctx, "vmalert", env.runVMAlert)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
 	h.logf("eval: %d rules: Prometheus with and without the rules", l.Rules)
-	e.Prometheus = env.prometheus(ctx)
+	e.Prometheus = measureEval(ctx, "Prometheus's rule manager (with the rules − without)", env.runPrometheus)
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -144,17 +144,19 @@ func newEvalRow(system string) evalRow {
 	return evalRow{System: system, CPU: math.NaN(), PeakRSS: math.NaN(), DatasourceCPU: math.NaN()}
 }
 
-// alertd measures alertd evaluating the rules and routing the alerts to
-// a receiver without integrations: what it does in place of vmalert or
-// Prometheus plus an Alertmanager.
-func (e evalEnv) alertd(ctx context.Context) evalRow {
-	row := newEvalRow("alertd")
-	if err := e.runAlertd(ctx, &row); err != nil {
+// measureEval returns the row of system as run fills it, with the failure
+// run returns.
+func measureEval(ctx context.Context, system string, run func(context.Context, *evalRow) error) evalRow {
+	row := newEvalRow(system)
+	if err := run(ctx, &row); err != nil {
 		row.Failure = err.Error()
 	}
 	return row
 }
 
+// runAlertd measures alertd evaluating the rules and routing the alerts to
+// a receiver without integrations: what it does in place of vmalert or
+// Prometheus plus an Alertmanager.
 func (e evalEnv) runAlertd(ctx context.Context, row *evalRow) error {
 	dir := filepath.Join(e.dir, "alertd")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -217,16 +219,8 @@ func (e evalEnv) runAlertd(ctx context.Context, row *evalRow) error {
 	return nil
 }
 
-// vmalert measures vmalert evaluating the rules and sending the alerts to
+// runVMAlert measures vmalert evaluating the rules and sending the alerts to
 // a real Alertmanager.
-func (e evalEnv) vmalert(ctx context.Context) evalRow {
-	row := newEvalRow("vmalert")
-	if err := e.runVMAlert(ctx, &row); err != nil {
-		row.Failure = err.Error()
-	}
-	return row
-}
-
 func (e evalEnv) runVMAlert(ctx context.Context, row *evalRow) error {
 	am, amPid, err := startAlertmanager(ctx, filepath.Join(e.dir, "vmalert-alertmanager"), nullRoute)
 	if err != nil {
@@ -287,17 +281,9 @@ func (e evalEnv) runVMAlert(ctx context.Context, row *evalRow) error {
 	return nil
 }
 
-// prometheus measures Prometheus's rule manager: a Prometheus with the
+// runPrometheus measures Prometheus's rule manager: a Prometheus with the
 // rules, notifying a real Alertmanager, minus one without them, both
 // scraping the same target over the same window.
-func (e evalEnv) prometheus(ctx context.Context) evalRow {
-	row := newEvalRow("Prometheus's rule manager (with the rules − without)")
-	if err := e.runPrometheus(ctx, &row); err != nil {
-		row.Failure = err.Error()
-	}
-	return row
-}
-
 func (e evalEnv) runPrometheus(ctx context.Context, row *evalRow) error {
 	am, amPid, err := startAlertmanager(ctx, filepath.Join(e.dir, "prometheus-alertmanager"), nullRoute)
 	if err != nil {
