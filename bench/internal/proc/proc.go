@@ -80,6 +80,30 @@ func Running(pid int) bool {
 // executable is bin, for a process a library started without telling its
 // pid. It is an error if there is none or more than one.
 func Child(bin string) (int, error) {
+	return child(bin, "", func(int) bool { return true })
+}
+
+// ChildWithArg is Child for when several children run bin: it returns the
+// one whose command line has arg as one of its arguments, e.g.
+// "--config.file=/tmp/x/prometheus.yml".
+func ChildWithArg(bin, arg string) (int, error) {
+	return child(bin, fmt.Sprintf(" with argument %q", arg), func(pid int) bool {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			return false
+		}
+		for a := range strings.SplitSeq(string(b), "\x00") {
+			if a == arg {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// child returns the one running child of this process that runs bin and
+// that keep accepts; what names keep in errors.
+func child(bin, what string, keep func(pid int) bool) (int, error) {
 	want, err := filepath.EvalSymlinks(bin)
 	if err != nil {
 		return 0, err
@@ -99,17 +123,17 @@ func Child(bin string) (int, error) {
 		if err != nil || f[1] != self || f[0] == "Z" {
 			continue
 		}
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == want {
+		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && exe == want && keep(pid) {
 			found = append(found, pid)
 		}
 	}
 	switch len(found) {
 	case 0:
-		return 0, fmt.Errorf("no child process runs %s", bin)
+		return 0, fmt.Errorf("no child process runs %s%s", bin, what)
 	case 1:
 		return found[0], nil
 	}
-	return 0, fmt.Errorf("%d child processes run %s: %v", len(found), bin, found)
+	return 0, fmt.Errorf("%d child processes run %s%s: %v", len(found), bin, what, found)
 }
 
 // WaitIdle waits until process pid has used no more than one clock tick of
@@ -141,52 +165,6 @@ func WaitIdle(ctx context.Context, pid int, window time.Duration) (time.Time, er
 			}
 		}
 	}
-}
-
-// ChildWithArg is Child for when several children run bin: it returns the
-// one whose command line has arg as one of its arguments, e.g.
-// "--config.file=/tmp/x/prometheus.yml".
-func ChildWithArg(bin, arg string) (int, error) {
-	want, err := filepath.EvalSymlinks(bin)
-	if err != nil {
-		return 0, err
-	}
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return 0, err
-	}
-	self := strconv.Itoa(os.Getpid())
-	var found []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		f, err := stat(pid)
-		if err != nil || f[1] != self || f[0] == "Z" {
-			continue
-		}
-		if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err != nil || exe != want {
-			continue
-		}
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if err != nil {
-			continue
-		}
-		for a := range strings.SplitSeq(string(b), "\x00") {
-			if a == arg {
-				found = append(found, pid)
-				break
-			}
-		}
-	}
-	switch len(found) {
-	case 0:
-		return 0, fmt.Errorf("no child process runs %s with argument %q", bin, arg)
-	case 1:
-		return found[0], nil
-	}
-	return 0, fmt.Errorf("%d child processes run %s with argument %q: %v", len(found), bin, arg, found)
 }
 
 // Usage is what a process used over a window of time.
