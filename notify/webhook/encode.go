@@ -143,35 +143,33 @@ func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
 
 // appendLabels appends ls as a JSON object: its pairs are sorted by name,
 // as encoding/json sorts a map's keys.
-func appendLabels(b []byte, ls labels.Labels) []byte {
-	b = append(b, '{')
-	first := true
-	ls.Range(func(l labels.Label) {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = appendString(b, l.Name)
-		b = append(b, ':')
-		b = appendString(b, l.Value)
-	})
-	return append(b, '}')
-}
+func appendLabels(b []byte, ls labels.Labels) []byte { return appendPairs(b, ls, nil) }
 
 // appendCommon appends, as a JSON object, the pairs of field that every
 // alert has (Data's CommonLabels or CommonAnnotations).
 func appendCommon(b []byte, alerts []*alert.Alert, field func(*alert.Alert) labels.Labels) []byte {
-	b = append(b, '{')
 	if len(alerts) == 0 {
-		return append(b, '}')
+		return append(b, "{}"...)
 	}
-	first := true
-	field(alerts[0]).Range(func(l labels.Label) {
+	return appendPairs(b, field(alerts[0]), func(l labels.Label) bool {
 		for _, al := range alerts[1:] {
 			ls := field(al)
 			if v := ls.Get(l.Name); v != l.Value || v == "" && !ls.Has(l.Name) {
-				return
+				return false
 			}
+		}
+		return true
+	})
+}
+
+// appendPairs appends the pairs of ls that keep accepts (all if keep is
+// nil) as a JSON object, in ls's order.
+func appendPairs(b []byte, ls labels.Labels, keep func(labels.Label) bool) []byte {
+	b = append(b, '{')
+	first := true
+	ls.Range(func(l labels.Label) {
+		if keep != nil && !keep(l) {
+			return
 		}
 		if !first {
 			b = append(b, ',')
