@@ -64,8 +64,10 @@ type apiGroup struct {
 	Rules []apiRule `json:"rules"`
 }
 
-func getJSON(ctx context.Context, url string, data any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+// getV2 decodes the JSON answer of a GET (the API v2's, the
+// notifications').
+func getV2(ctx context.Context, u string, v any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return err
 	}
@@ -76,14 +78,19 @@ func getJSON(ctx context.Context, url string, data any) error {
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
 	}
+	return json.NewDecoder(resp.Body).Decode(v)
+}
+
+// getJSON decodes the data of one of the API v1's answers.
+func getJSON(ctx context.Context, url string, data any) error {
 	env := struct {
 		Status string          `json:"status"`
 		Data   json.RawMessage `json:"data"`
 	}{}
-	if err := json.NewDecoder(resp.Body).Decode(&env); err != nil {
-		return fmt.Errorf("GET %s: %w", url, err)
+	if err := getV2(ctx, url, &env); err != nil {
+		return err
 	}
 	if env.Status != "success" {
 		return fmt.Errorf("GET %s: status %q", url, env.Status)

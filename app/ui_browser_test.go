@@ -2,7 +2,6 @@ package app_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -182,24 +181,6 @@ func okSink(t *testing.T, status int, body string) string {
 	}))
 	t.Cleanup(srv.Close)
 	return srv.URL
-}
-
-// getV2 decodes one of the API v2's answers.
-func getV2(ctx context.Context, u string, v any) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = resp.Body.Close() }()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return fmt.Errorf("GET %s: %s: %s", u, resp.Status, b)
-	}
-	return json.NewDecoder(resp.Body).Decode(v)
 }
 
 // status returns the status of a GET, following redirects as the
