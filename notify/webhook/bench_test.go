@@ -22,25 +22,33 @@ import (
 // log (every group new, so always notified), the message, the POST, and the
 // log write — to bbolt before Notify returns (log=sync), or in the
 // background every 100ms as alertd runs it (log=async). It is the
-// per-notification cost of delivery.
+// per-notification cost of delivery, over the webhook's own connections
+// (client=direct) or net/http's client.
 func BenchmarkPipelineWebhook(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
 	}))
 	defer srv.Close()
 	for _, bc := range []struct {
-		n     int
-		async bool
-	}{{10, false}, {10, true}} {
+		n      int
+		async  bool
+		client string
+	}{{10, false, "direct"}, {10, true, "direct"}, {10, true, "net/http"}} {
 		n := bc.n
 		name := map[bool]string{false: "sync", true: "async"}[bc.async]
-		b.Run(fmt.Sprintf("alerts=%d/log=%s", n, name), func(b *testing.B) {
+		// The default http_config posts directly; any other (here the zero
+		// value) through net/http's client.
+		hc := commoncfg.DefaultHTTPClientConfig
+		if bc.client == "net/http" {
+			hc = commoncfg.HTTPClientConfig{}
+		}
+		b.Run(fmt.Sprintf("alerts=%d/log=%s/client=%s", n, name, bc.client), func(b *testing.B) {
 			st, err := store.Open(b.TempDir())
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer func() { _ = st.Close() }()
-			wh, err := New(0, Config{URL: srv.URL, SendResolved: true, HTTPConfig: commoncfg.DefaultHTTPClientConfig}, Options{})
+			wh, err := New(0, Config{URL: srv.URL, SendResolved: true, HTTPConfig: hc}, Options{})
 			if err != nil {
 				b.Fatal(err)
 			}

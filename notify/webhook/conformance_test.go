@@ -9,26 +9,37 @@ import (
 	"sync"
 	"testing"
 
+	commoncfg "github.com/prometheus/common/config"
+
 	"github.com/alertd/alertd/internal/notifytest"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/webhook"
 )
 
 func TestConformance(t *testing.T) {
-	notifytest.Run(t, notifytest.Harness{Start: startReceiver, NoTemplates: true})
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			notifytest.Run(t, notifytest.Harness{Start: func(t *testing.T) notifytest.Receiver {
+				r := startReceiver(t)
+				r.httpConfig = c.config
+				return r
+			}, NoTemplates: true})
+		})
+	}
 }
 
 // conformanceReceiver is a webhook endpoint at /hook/<secret> that checks the
 // message's version and answers as told.
 type conformanceReceiver struct {
-	srv *httptest.Server
+	srv        *httptest.Server
+	httpConfig commoncfg.HTTPClientConfig
 
 	mu       sync.Mutex
 	answers  []notifytest.Outcome
 	received []notifytest.Received
 }
 
-func startReceiver(t *testing.T) notifytest.Receiver {
+func startReceiver(t *testing.T) *conformanceReceiver {
 	r := &conformanceReceiver{}
 	r.srv = httptest.NewServer(http.HandlerFunc(r.serve))
 	t.Cleanup(r.srv.Close)
@@ -68,7 +79,7 @@ func (r *conformanceReceiver) serve(w http.ResponseWriter, req *http.Request) {
 }
 
 func (r *conformanceReceiver) Integration(t *testing.T, c notifytest.Config) notify.Integration {
-	n, err := webhook.New(0, webhook.Config{URL: r.srv.URL + "/hook/" + c.Secret, Timeout: c.Timeout, SendResolved: true}, webhook.Options{})
+	n, err := webhook.New(0, webhook.Config{URL: r.srv.URL + "/hook/" + c.Secret, Timeout: c.Timeout, SendResolved: true, HTTPConfig: r.httpConfig}, webhook.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

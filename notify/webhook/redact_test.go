@@ -75,33 +75,35 @@ func TestURLNeverShown(t *testing.T) {
 		{name: "url_file that does not parse", urlFile: true, deadline: time.Second,
 			url: func(_ *testing.T, _ string) string { return "http://user:pa55/S3CR3T@host/" }, wantErr: "url_file: url: invalid"},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rc := newReceiver(t, tc.respond)
-			hostport := strings.TrimPrefix(rc.srv.URL, "http://")
-			u := "http://" + hostport + secretPath
-			if tc.url != nil {
-				u = tc.url(t, hostport)
-			}
-			c := webhook.Config{URL: u, SendResolved: true, Timeout: tc.timeout}
-			if tc.urlFile {
-				c.URLFile = filepath.Join(t.TempDir(), "url")
-				if err := os.WriteFile(c.URLFile, []byte(u+"\n"), 0o600); err != nil {
-					t.Fatal(err)
+		for _, cl := range clients {
+			t.Run(tc.name+"/"+cl.name, func(t *testing.T) {
+				rc := newReceiver(t, tc.respond)
+				hostport := strings.TrimPrefix(rc.srv.URL, "http://")
+				u := "http://" + hostport + secretPath
+				if tc.url != nil {
+					u = tc.url(t, hostport)
 				}
-				c.URL = ""
-			}
-			var logs lockedBuffer
-			logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-			err := send(t, c, logger, tc.deadline, goldenNotification())
-			if err == nil {
-				t.Fatal("Notify succeeded")
-			}
-			if !strings.Contains(err.Error(), tc.wantErr) {
-				t.Errorf("error %q, want it to contain %q", err, tc.wantErr)
-			}
-			checkNoSecret(t, "the error", err.Error())
-			checkNoSecret(t, "the log output", logs.String())
-		})
+				c := webhook.Config{URL: u, SendResolved: true, Timeout: tc.timeout, HTTPConfig: cl.config}
+				if tc.urlFile {
+					c.URLFile = filepath.Join(t.TempDir(), "url")
+					if err := os.WriteFile(c.URLFile, []byte(u+"\n"), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					c.URL = ""
+				}
+				var logs lockedBuffer
+				logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+				err := send(t, c, logger, tc.deadline, goldenNotification())
+				if err == nil {
+					t.Fatal("Notify succeeded")
+				}
+				if !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error %q, want it to contain %q", err, tc.wantErr)
+				}
+				checkNoSecret(t, "the error", err.Error())
+				checkNoSecret(t, "the log output", logs.String())
+			})
+		}
 	}
 }
 

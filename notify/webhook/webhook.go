@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	amconfig "github.com/prometheus/alertmanager/config"
@@ -75,6 +76,7 @@ type Notifier struct {
 	timeout      time.Duration
 	sendResolved bool
 	client       *http.Client
+	direct       *direct // nil: every request through client
 	userAgent    string
 }
 
@@ -119,6 +121,7 @@ func New(idx int, c Config, o Options) (*Notifier, error) {
 		timeout:      c.Timeout,
 		sendResolved: c.SendResolved,
 		client:       client,
+		direct:       newDirect(c.URL, c.HTTPConfig, ua),
 		userAgent:    ua,
 	}, nil
 }
@@ -171,8 +174,24 @@ func (n *Notifier) Notify(ctx context.Context, d *notify.Data) (bool, error) {
 // NotifyAlerts is Notify for the pipeline: the same message, written
 // straight from the alerts.
 func (n *Notifier) NotifyAlerts(ctx context.Context, a *notify.Alerts) (bool, error) {
-	return n.post(ctx, appendAlerts(make([]byte, 0, 512+512*min(len(a.Alerts), n.maxAlerts)), a, n.maxAlerts))
+	if n.direct == nil {
+		return n.post(ctx, appendAlerts(make([]byte, 0, 512+512*min(len(a.Alerts), n.maxAlerts)), a, n.maxAlerts))
+	}
+	// The direct client is done with the body when it returns (net/http's
+	// may still read it after), so its buffer is reused.
+	buf := bodyPool.Get().(*[]byte)
+	defer bodyPool.Put(buf)
+	*buf = appendAlerts((*buf)[:0], a, n.maxAlerts)
+	if cap(*buf) > maxPooledBody {
+		defer func() { *buf = nil }()
+	}
+	return n.post(ctx, *buf)
 }
+
+// bodyPool holds message buffers; one grown past maxPooledBody is not kept.
+var bodyPool = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 64 << 10
 
 // post posts body to the webhook's URL.
 func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
@@ -192,6 +211,20 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 		ctx, cancel = context.WithTimeoutCause(ctx, n.timeout, fmt.Errorf("configured webhook timeout reached (%s)", n.timeout))
 		defer cancel()
 	}
+	if n.direct != nil {
+		resp, err := n.direct.post(ctx, body)
+		switch {
+		case err == nil:
+			retry, err := notify.CheckResponse(resp)
+			if err != nil {
+				return retry, notify.RedactURL(err, u)
+			}
+			return false, nil
+		case !errors.Is(err, errRedirect):
+			return true, n.requestError(ctx, &url.Error{Op: "Post", URL: u, Err: err}, u)
+		}
+		// A redirect: net/http's client follows it, as configured.
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return false, errors.New("webhook request: invalid url")
@@ -201,13 +234,7 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		if ue, ok := errors.AsType[*url.Error](err); ok {
-			ue.URL = notify.RedactedURL(u)
-		}
-		if ctx.Err() != nil {
-			err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
-		}
-		return true, notify.RedactURL(err, u)
+		return true, n.requestError(ctx, err, u)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -218,6 +245,18 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 		return retry, notify.RedactURL(err, u)
 	}
 	return false, nil
+}
+
+// requestError is the error of a request to u that got no response, with
+// the URL redacted and the reason ctx ended, if it did.
+func (n *Notifier) requestError(ctx context.Context, err error, u string) error {
+	if ue, ok := errors.AsType[*url.Error](err); ok {
+		ue.URL = notify.RedactedURL(u)
+	}
+	if ctx.Err() != nil {
+		err = fmt.Errorf("%w: %w", err, context.Cause(ctx))
+	}
+	return notify.RedactURL(err, u)
 }
 
 // checkURL validates a webhook URL without ever showing it.

@@ -17,12 +17,25 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	commoncfg "github.com/prometheus/common/config"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
 	"github.com/alertd/alertd/notify"
 	"github.com/alertd/alertd/notify/webhook"
 )
+
+// clients are the two ways a webhook posts: net/http's client (any
+// http_config but the default one, here the zero value) and its own
+// connections (the default http_config, the one Alertmanager's
+// configuration gives a webhook without http_config).
+var clients = []struct {
+	name   string
+	config commoncfg.HTTPClientConfig
+}{
+	{"net/http", commoncfg.HTTPClientConfig{}},
+	{"direct", commoncfg.DefaultHTTPClientConfig},
+}
 
 // received is one request a receiver got.
 type received struct {
@@ -135,8 +148,14 @@ func goldenNotification() *alert.Notification {
 // written by hand from Alertmanager's webhook.Message and template.Data:
 // the same keys, in the same order, with the same values.
 func TestMessageGolden(t *testing.T) {
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) { testMessageGolden(t, c.config) })
+	}
+}
+
+func testMessageGolden(t *testing.T, hc commoncfg.HTTPClientConfig) {
 	rc := newReceiver(t, nil)
-	if err := send(t, webhook.Config{URL: rc.srv.URL + "/hook", SendResolved: true}, nil, 10*time.Second, goldenNotification()); err != nil {
+	if err := send(t, webhook.Config{URL: rc.srv.URL + "/hook", SendResolved: true, HTTPConfig: hc}, nil, 10*time.Second, goldenNotification()); err != nil {
 		t.Fatal(err)
 	}
 	req := rc.next(t, 5*time.Second)
