@@ -57,14 +57,17 @@ type Dispatcher struct {
 	running int        // flushes holding a place
 	wake    chan struct{}
 	ctx     context.Context // set by Run, for flushes
-	flushes sync.WaitGroup
+	idle    []*worker       // workers waiting for a flush
+	workers sync.WaitGroup  // every worker, idle or not
+	flushes sync.WaitGroup  // flushes given to a worker and not over
 	// draining: Drain was called, no flush starts any more.
 	draining bool
 }
 
 type dueFlush struct {
-	ag   *aggrGroup
-	tick time.Time
+	ag       *aggrGroup
+	tick     time.Time
+	snapshot []*alert.Alert // the group's alerts when the flush started
 }
 
 type groupID struct {
@@ -162,7 +165,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				continue
 			}
 			ag.flushing = true
-			d.queue = append(d.queue, dueFlush{ag, now})
+			d.queue = append(d.queue, dueFlush{ag: ag, tick: now})
 		}
 		d.startQueued()
 		wait := time.Hour
@@ -173,7 +176,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
-			d.flushes.Wait()
+			d.workers.Wait()
 			return nil
 		case <-timer.C:
 		case <-d.wake:
@@ -181,9 +184,11 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
-// startQueued starts queued flushes while places are free. d.mu is held.
+// startQueued starts queued flushes while places are free, each on an
+// idle worker or a new one; none once Run's context has ended. d.mu is
+// held.
 func (d *Dispatcher) startQueued() {
-	for !d.draining && len(d.queue) > 0 && d.running < d.o.MaxFlushes {
+	for !d.draining && d.ctx.Err() == nil && len(d.queue) > 0 && d.running < d.o.MaxFlushes {
 		f := d.queue[0]
 		d.queue[0] = dueFlush{}
 		d.queue = d.queue[1:]
@@ -191,51 +196,129 @@ func (d *Dispatcher) startQueued() {
 			continue
 		}
 		d.running++
-		snapshot := make([]*alert.Alert, 0, len(f.ag.alerts))
+		f.snapshot = make([]*alert.Alert, 0, len(f.ag.alerts))
 		for _, a := range f.ag.alerts {
-			snapshot = append(snapshot, a)
+			f.snapshot = append(f.snapshot, a)
 		}
+		var w *worker
+		if n := len(d.idle); n > 0 {
+			w = d.idle[n-1]
+			d.idle[n-1] = nil
+			d.idle = d.idle[:n-1]
+		} else {
+			w = d.newWorker()
+		}
+		w.holding = true
+		w.started = time.Now()
 		d.flushes.Add(1)
-		go func() {
-			defer d.flushes.Done()
-			release := sync.OnceFunc(func() {
-				d.mu.Lock()
-				d.running--
-				d.startQueued()
-				d.mu.Unlock()
-			})
-			slow := time.AfterFunc(SlowFlush, release)
-			defer func() {
-				slow.Stop()
-				release()
-			}()
-			d.flush(f.ag, f.tick, snapshot)
-		}()
+		w.work <- f
 	}
+}
+
+// A worker runs flushes one after the other, so that a flush does not pay
+// for a new goroutine and its stack growth; one idle for workerIdle ends.
+type worker struct {
+	work chan dueFlush // holds at most the one flush given to an idle worker
+	slow *time.Timer   // frees the place of a flush running for SlowFlush
+
+	// Under Dispatcher.mu: the running flush holds a place, since started.
+	holding bool
+	started time.Time
+}
+
+const workerIdle = time.Minute
+
+// newWorker starts a worker. d.mu is held.
+func (d *Dispatcher) newWorker() *worker {
+	w := &worker{work: make(chan dueFlush, 1)}
+	w.slow = time.AfterFunc(time.Hour, func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		// A timer that fired for a flush already over finds the next one
+		// started less than SlowFlush ago.
+		if w.holding && time.Since(w.started) >= SlowFlush {
+			d.release(w)
+			d.startQueued()
+		}
+	})
+	w.slow.Stop()
+	d.workers.Add(1)
+	go d.runWorker(w)
+	return w
+}
+
+// release frees the place w's flush holds. d.mu is held.
+func (d *Dispatcher) release(w *worker) {
+	if w.holding {
+		w.holding = false
+		d.running--
+	}
+}
+
+func (d *Dispatcher) runWorker(w *worker) {
+	defer d.workers.Done()
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		var f dueFlush
+		select {
+		case f = <-w.work:
+		case <-d.ctx.Done():
+			// Run waits for the workers. A worker no longer idle was
+			// given a flush just before: it runs (its context is done).
+			if d.leave(w) {
+				return
+			}
+			f = <-w.work
+		case <-idle.C:
+			if d.leave(w) {
+				return
+			}
+			f = <-w.work // given a flush as the timer fired
+		}
+		w.slow.Reset(SlowFlush)
+		d.flush(f.ag, f.tick, f.snapshot)
+		w.slow.Stop()
+		d.mu.Lock()
+		d.release(w)
+		d.idle = append(d.idle, w)
+		d.startQueued()
+		d.mu.Unlock()
+		d.flushes.Done()
+		idle.Reset(workerIdle)
+	}
+}
+
+// leave removes w from the idle workers and reports whether it was idle;
+// one that was not has a flush to run.
+func (d *Dispatcher) leave(w *worker) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	i := slices.Index(d.idle, w)
+	if i >= 0 {
+		d.idle = slices.Delete(d.idle, i, i+1)
+	}
+	return i >= 0
 }
 
 func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert) {
 	opts := &ag.id.route.Opts
 	now := time.Now()
-	copies := make([]*alert.Alert, len(stored))
-	var resolved []int
+	// The notification's alerts are copies, with EndsAt zeroed for those
+	// still firing, sorted as Alertmanager sorts them.
+	copies := make([]alert.Alert, len(stored))
+	keys := make([]sortKey, len(stored))
 	for i, a := range stored {
-		c := *a
-		if c.Resolved(now) {
-			resolved = append(resolved, i)
-		} else {
-			c.EndsAt = time.Time{}
+		copies[i] = *a
+		if !a.Resolved(now) {
+			copies[i].EndsAt = time.Time{}
 		}
-		copies[i] = &c
+		keys[i] = newSortKey(&copies[i])
 	}
-	order := make([]int, len(copies))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(i, j int) int { return compareAlerts(copies[i], copies[j]) })
+	slices.SortStableFunc(keys, compareSortKeys)
 	sorted := make([]*alert.Alert, len(copies))
-	for k, i := range order {
-		sorted[k] = copies[i]
+	for k, key := range keys {
+		sorted[k] = key.a
 	}
 	n := &alert.Notification{
 		GroupKey:            ag.key,
@@ -260,10 +343,12 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 	if err == nil {
 		// Drop the resolved alerts just notified, unless they changed
 		// during the flush (stored alerts are replaced, never modified).
-		for _, i := range resolved {
-			fp := stored[i].Fingerprint()
-			if ag.alerts[fp] == stored[i] {
-				delete(ag.alerts, fp)
+		for i, a := range stored {
+			if !copies[i].EndsAt.IsZero() {
+				fp := a.Fingerprint()
+				if ag.alerts[fp] == a {
+					delete(ag.alerts, fp)
+				}
 			}
 		}
 		if len(ag.alerts) == 0 {
@@ -276,8 +361,7 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 	if ag.due && d.ctx.Err() == nil {
 		ag.due = false
 		ag.flushing = true
-		d.queue = append(d.queue, dueFlush{ag, time.Now()})
-		d.startQueued()
+		d.queue = append(d.queue, dueFlush{ag: ag, tick: time.Now()})
 	}
 }
 
@@ -366,27 +450,55 @@ func (d *Dispatcher) Receivers(lset labels.Labels) []string {
 // compareAlerts orders alerts as Alertmanager's AlertSlice: by job, then
 // instance (an alert with the label first), then label set.
 func compareAlerts(a, b *alert.Alert) int {
-	for _, k := range [...]string{"job", "instance"} {
-		av, bv := a.Labels.Get(k), b.Labels.Get(k)
-		aok, bok := av != "" || a.Labels.Has(k), bv != "" || b.Labels.Has(k)
-		switch {
-		case !aok && !bok:
-			continue
-		case !aok:
-			return 1
-		case !bok:
-			return -1
-		case av != bv:
-			return strings.Compare(av, bv)
-		}
+	return compareSortKeys(newSortKey(a), newSortKey(b))
+}
+
+// sortKey is what compareAlerts compares, looked up once per alert.
+type sortKey struct {
+	a                   *alert.Alert
+	job, instance       string
+	hasJob, hasInstance bool
+}
+
+func newSortKey(a *alert.Alert) sortKey {
+	k := sortKey{a: a}
+	k.job, k.hasJob = labelValue(a.Labels, "job")
+	k.instance, k.hasInstance = labelValue(a.Labels, "instance")
+	return k
+}
+
+func labelValue(ls labels.Labels, name string) (string, bool) {
+	v := ls.Get(name)
+	return v, v != "" || ls.Has(name)
+}
+
+func compareSortKeys(a, b sortKey) int {
+	if c := compareLabel(a.job, b.job, a.hasJob, b.hasJob); c != 0 {
+		return c
+	}
+	if c := compareLabel(a.instance, b.instance, a.hasInstance, b.hasInstance); c != 0 {
+		return c
 	}
 	switch {
-	case labelsBefore(a.Labels, b.Labels):
+	case labelsBefore(a.a.Labels, b.a.Labels):
 		return -1
-	case labelsBefore(b.Labels, a.Labels):
+	case labelsBefore(b.a.Labels, a.a.Labels):
 		return 1
 	}
 	return 0
+}
+
+// compareLabel orders by one label: an alert with it first, then by value.
+func compareLabel(av, bv string, aok, bok bool) int {
+	switch {
+	case !aok && !bok:
+		return 0
+	case !aok:
+		return 1
+	case !bok:
+		return -1
+	}
+	return strings.Compare(av, bv)
 }
 
 // labelsBefore is prometheus/common's model.LabelSet.Before.
