@@ -19,7 +19,10 @@ type Notification struct {
 	ActiveTimeIntervals []string // the route's active_time_intervals names
 	Now                 time.Time
 	// Alerts are every alert of the group at Now, sorted as the
-	// Alertmanager sorts them (job, instance, then labels): resolved ones
-	// have EndsAt <= Now; the others have EndsAt zeroed.
+	// Alertmanager sorts them (job, instance, then labels). Those resolved
+	// at Now (Resolved(Now)) are the resolved ones; the others are firing,
+	// and whatever EndsAt they have (the time they would end by
+	// themselves, after Now) is shown as zero, as Alertmanager's
+	// dispatcher zeroes it. They are the stored alerts: never modified.
 	Alerts []*Alert
 }

@@ -303,20 +303,16 @@ func (d *Dispatcher) leave(w *worker) bool {
 
 func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert) {
 	opts := &ag.id.route.Opts
-	now := time.Now()
-	// The notification's alerts are copies, with EndsAt zeroed for those
-	// still firing, sorted as Alertmanager sorts them.
-	copies := make([]alert.Alert, len(stored))
-	keys := make([]sortKey, len(stored))
-	for i, a := range stored {
-		copies[i] = *a
-		if !a.Resolved(now) {
-			copies[i].EndsAt = time.Time{}
-		}
-		keys[i] = newSortKey(&copies[i])
+	// The notification's alerts are the stored ones (never modified),
+	// sorted as Alertmanager sorts them; which of them are resolved is
+	// decided at the tick, by the pipeline as here.
+	var buf [16]sortKey
+	keys := buf[:0]
+	for _, a := range stored {
+		keys = append(keys, newSortKey(a))
 	}
 	slices.SortStableFunc(keys, compareSortKeys)
-	sorted := make([]*alert.Alert, len(copies))
+	sorted := make([]*alert.Alert, len(keys))
 	for k, key := range keys {
 		sorted[k] = key.a
 	}
@@ -343,8 +339,8 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 	if err == nil {
 		// Drop the resolved alerts just notified, unless they changed
 		// during the flush (stored alerts are replaced, never modified).
-		for i, a := range stored {
-			if !copies[i].EndsAt.IsZero() {
+		for _, a := range stored {
+			if a.Resolved(tick) {
 				fp := a.Fingerprint()
 				if ag.alerts[fp] == a {
 					delete(ag.alerts, fp)

@@ -35,7 +35,7 @@ func (r *recorder) Notify(ctx context.Context, n *alert.Notification) error {
 	var parts []string
 	for _, a := range n.Alerts {
 		s := a.Labels.String()
-		if !a.EndsAt.IsZero() {
+		if a.Resolved(n.Now) {
 			s += "(resolved)"
 		}
 		parts = append(parts, s)

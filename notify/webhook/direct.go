@@ -5,13 +5,16 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"os"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -99,27 +102,43 @@ func plainASCII(s string) bool {
 // net/http client follows.
 var errRedirect = errors.New("redirect")
 
-// post sends body and returns the response, with its body read and
-// closed, for CheckResponse. Errors are those of net/http's client: a
-// *url.Error for the webhook's redacted URL, wrapping ctx's error when ctx
+// answer is a receiver's response: its status code, and for any other
+// than 2xx its Retry-After and the start of its body.
+type answer struct {
+	code       int
+	retryAfter string
+	body       []byte
+}
+
+// response returns a as the *http.Response CheckResponse reads.
+func (a answer) response() *http.Response {
+	r := &http.Response{StatusCode: a.code, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(a.body))}
+	if a.retryAfter != "" {
+		r.Header.Set("Retry-After", a.retryAfter)
+	}
+	return r
+}
+
+// post sends body and returns the answer. Errors are those of net/http's
+// client, for the caller to wrap in a *url.Error: ctx's error when ctx
 // ended. errRedirect means the request must go through net/http.
-func (d *direct) post(ctx context.Context, body []byte) (*http.Response, error) {
+func (d *direct) post(ctx context.Context, body []byte) (answer, error) {
 	for attempt := 0; ; attempt++ {
 		c, reused, err := d.get(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				return answer{}, ctx.Err()
 			}
-			return nil, err
+			return answer{}, err
 		}
-		resp, stale, err := d.roundTrip(ctx, c, body)
+		a, stale, err := d.roundTrip(ctx, c, body)
 		if err != nil && errors.Is(err, os.ErrDeadlineExceeded) {
-			// The connection's deadline is ctx's, or past when ctx was
-			// cancelled: ctx is done or about to be.
+			// The connection's deadline was ctx's: ctx is done or about
+			// to be.
 			<-ctx.Done()
 		}
 		if err != nil && ctx.Err() != nil {
-			return nil, ctx.Err()
+			return answer{}, ctx.Err()
 		}
 		// A kept connection the receiver closed just before the request
 		// went out, before answering anything: once more on a new one, as
@@ -127,7 +146,7 @@ func (d *direct) post(ctx context.Context, body []byte) (*http.Response, error) 
 		if err != nil && stale && reused && attempt == 0 {
 			continue
 		}
-		return resp, err
+		return a, err
 	}
 }
 
@@ -193,10 +212,16 @@ func (d *direct) reap() {
 	d.mu.Unlock()
 }
 
-// roundTrip sends one request on c and reads the response, keeping c when
+// cancelPoll is the longest a request's I/O waits without looking at its
+// context: the connection's deadline is at most that far ahead, so that a
+// cancelled context (a shutdown) ends a request within it, without a
+// goroutine or context.AfterFunc per request watching the context.
+const cancelPoll = 200 * time.Millisecond
+
+// roundTrip sends one request on c and reads the answer, keeping c when
 // the exchange leaves it reusable. stale reports a failure before any byte
-// of a response arrived.
-func (d *direct) roundTrip(ctx context.Context, c *directConn, body []byte) (resp *http.Response, stale bool, err error) {
+// of an answer arrived.
+func (d *direct) roundTrip(ctx context.Context, c *directConn, body []byte) (a answer, stale bool, err error) {
 	keep := false
 	defer func() {
 		if keep {
@@ -205,57 +230,242 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, body []byte) (res
 			_ = c.Close()
 		}
 	}()
-	deadline, _ := ctx.Deadline()
-	if err := c.SetDeadline(deadline); err != nil {
-		return nil, true, err
-	}
-	// ctx may end before its deadline (a shutdown): that ends the I/O too.
-	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
-	defer func() {
-		if !stop() {
-			keep = false
+	deadline, hasDeadline := ctx.Deadline()
+	// poll runs op until it fails otherwise than by the connection's
+	// deadline, or ctx ends.
+	poll := func(op func() error) error {
+		for {
+			next := time.Now().Add(cancelPoll)
+			last := hasDeadline && !deadline.After(next)
+			if last {
+				next = deadline
+			}
+			if err := c.SetDeadline(next); err != nil {
+				return err
+			}
+			err := op()
+			if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || last || ctx.Err() != nil {
+				return err
+			}
 		}
-	}()
+	}
 
 	var lenBuf [20]byte
 	bufs := net.Buffers{d.header, strconv.AppendInt(lenBuf[:0], int64(len(body)), 10), headerEnd, body}
-	if _, err := bufs.WriteTo(c.Conn); err != nil {
-		return nil, true, err
+	// WriteTo consumes what it wrote: a write cut by the deadline goes on.
+	if err := poll(func() error { _, err := bufs.WriteTo(c.Conn); return err }); err != nil {
+		return answer{}, true, err
 	}
-	if _, err := c.br.Peek(1); err != nil {
-		return nil, !errors.Is(err, os.ErrDeadlineExceeded), err
+	if err := poll(func() error { _, err := c.br.Peek(1); return err }); err != nil {
+		return answer{}, !errors.Is(err, os.ErrDeadlineExceeded), err
 	}
-	resp, err = http.ReadResponse(c.br, nil)
+	if hasDeadline {
+		if err := c.SetDeadline(deadline); err != nil {
+			return answer{}, false, err
+		}
+	}
+	a, framing, err := readHead(c.br)
 	if err != nil {
-		return nil, false, err
+		return answer{}, false, err
 	}
-	if resp.StatusCode/100 == 3 {
-		_ = resp.Body.Close()
-		return nil, false, errRedirect
+	if a.code/100 == 3 {
+		return answer{}, false, errRedirect
 	}
-	// The body is drained, up to 1 MiB, for the connection to be reused;
-	// CheckResponse reads the start of an error's.
-	var data []byte
-	if resp.StatusCode/100 == 2 {
-		var n int64
-		n, err = io.Copy(io.Discard, io.LimitReader(resp.Body, maxDrain+1))
-		keep = n <= maxDrain
+	// The body is read to its end, up to maxDrain, for the connection to
+	// be reused; an error's start goes into the answer.
+	var n int64
+	if a.code/100 == 2 {
+		n, err = io.Copy(io.Discard, io.LimitReader(framing.body, maxDrain+1))
 	} else {
-		data, err = io.ReadAll(io.LimitReader(resp.Body, maxDrain+1))
-		keep = len(data) <= maxDrain
+		a.body, err = io.ReadAll(io.LimitReader(framing.body, maxDrain+1))
+		n = int64(len(a.body))
+		a.body = a.body[:min(len(a.body), maxErrorBody)]
 	}
-	_ = resp.Body.Close()
 	if err != nil {
-		keep = false
-		return nil, false, err
+		return answer{}, false, err
 	}
-	keep = keep && !resp.Close
-	resp.Body = io.NopCloser(bytes.NewReader(data))
-	return resp, false, nil
+	keep = framing.reusable && n <= maxDrain
+	if keep && framing.trailer {
+		for {
+			line, err := readLine(c.br)
+			if err != nil {
+				keep = false
+				break
+			}
+			if len(line) == 0 {
+				break
+			}
+		}
+	}
+	return a, false, nil
 }
 
-// maxDrain bounds the response body read to reuse a connection.
-const maxDrain = 1 << 20
+// maxDrain bounds the response body read to reuse a connection;
+// maxErrorBody what an error keeps of it (CheckResponse reads 1 KiB).
+const (
+	maxDrain     = 1 << 20
+	maxErrorBody = 4 << 10
+)
 
 // headerEnd ends the Content-Length line and the header.
 var headerEnd = []byte("\r\n\r\n")
+
+// framing is how a response's body is delimited (RFC 9112 section 6.3).
+type framing struct {
+	body io.Reader
+	// reusable: the connection carries another request once body has
+	// been read to its end (and the trailer, if any).
+	reusable bool
+	// trailer: a chunked body, followed by a trailer section.
+	trailer bool
+}
+
+// readHead reads a response's status line and header from br, skipping
+// interim (1xx) responses. Of the header it looks only at what frames the
+// body (Content-Length, Transfer-Encoding, Connection) and at Retry-After.
+func readHead(br *bufio.Reader) (answer, framing, error) {
+	for {
+		line, err := readLine(br)
+		if err != nil {
+			return answer{}, framing{}, err
+		}
+		minor, code, ok := parseStatusLine(line)
+		if !ok {
+			return answer{}, framing{}, fmt.Errorf("malformed HTTP response %q", line)
+		}
+		var (
+			length    int64 = -1
+			chunked   bool
+			keepAlive = minor >= 1
+			a         = answer{code: code}
+		)
+		for {
+			line, err := readLine(br)
+			if err != nil {
+				return answer{}, framing{}, err
+			}
+			if len(line) == 0 {
+				break
+			}
+			// A line folded onto the previous one (obsolete, RFC 9112
+			// section 5.2) starts with a space and has no token name.
+			name, value, ok := bytes.Cut(line, []byte(":"))
+			if !ok || !validFieldName(name) {
+				return answer{}, framing{}, fmt.Errorf("malformed HTTP response header %q", line)
+			}
+			value = bytes.Trim(value, " \t")
+			switch {
+			case asciiEqualFold(name, "content-length"):
+				n, err := strconv.ParseInt(string(value), 10, 64)
+				if err != nil || n < 0 || length >= 0 && n != length {
+					return answer{}, framing{}, fmt.Errorf("bad Content-Length %q", value)
+				}
+				length = n
+			case asciiEqualFold(name, "transfer-encoding"):
+				if !asciiEqualFold(value, "chunked") {
+					return answer{}, framing{}, fmt.Errorf("unsupported Transfer-Encoding %q", value)
+				}
+				chunked = true
+			case asciiEqualFold(name, "connection"):
+				for opt := range bytes.SplitSeq(value, []byte(",")) {
+					switch opt = bytes.Trim(opt, " \t"); {
+					case asciiEqualFold(opt, "close"):
+						keepAlive = false
+					case asciiEqualFold(opt, "keep-alive") && minor == 0:
+						keepAlive = true
+					}
+				}
+			case asciiEqualFold(name, "retry-after"):
+				a.retryAfter = string(value)
+			}
+		}
+		switch {
+		case code == http.StatusSwitchingProtocols:
+			return answer{}, framing{}, errors.New("unexpected 101 Switching Protocols")
+		case code/100 == 1:
+			continue // 100 Continue, 103 Early Hints: the answer follows
+		case code == http.StatusNoContent || code == http.StatusNotModified:
+			return a, framing{body: http.NoBody, reusable: keepAlive}, nil
+		case chunked && minor == 0:
+			// RFC 9112 section 6.1: the framing of an HTTP/1.0 message
+			// with Transfer-Encoding is faulty; it ends with the
+			// connection.
+			return a, framing{body: br}, nil
+		case chunked:
+			return a, framing{body: httputil.NewChunkedReader(br), reusable: keepAlive, trailer: true}, nil
+		case length >= 0:
+			return a, framing{body: io.LimitReader(br, length), reusable: keepAlive}, nil
+		}
+		return a, framing{body: br}, nil // until the receiver closes
+	}
+}
+
+// readLine returns the next line of br without its CRLF or LF; a line
+// longer than br's buffer is an error.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	line, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		return nil, errors.New("HTTP response header line too long")
+	}
+	if err != nil {
+		if errors.Is(err, io.EOF) && len(line) > 0 {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	line = line[:len(line)-1]
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, nil
+}
+
+// parseStatusLine parses "HTTP/1.<minor> <3-digit code>[ <reason>]".
+func parseStatusLine(line []byte) (minor, code int, ok bool) {
+	if len(line) < 12 || string(line[:7]) != "HTTP/1." || line[8] != ' ' || len(line) > 12 && line[12] != ' ' {
+		return 0, 0, false
+	}
+	if line[7] != '0' && line[7] != '1' {
+		return 0, 0, false
+	}
+	for _, c := range line[9:12] {
+		if c < '0' || c > '9' {
+			return 0, 0, false
+		}
+		code = code*10 + int(c-'0')
+	}
+	if code < 100 {
+		return 0, 0, false
+	}
+	return int(line[7] - '0'), code, true
+}
+
+// validFieldName reports whether b is a header field name: a token.
+func validFieldName(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for _, c := range b {
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(`"(),/:;<=>?@[\]{}`, c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiEqualFold reports whether b is s (lower case) but for ASCII case.
+func asciiEqualFold(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != s[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -277,11 +277,19 @@ func TestDirectResponses(t *testing.T) {
 		{"HTTP/1.0", "HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok", "", 3},
 		{"server error", "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 9\r\n\r\ntry later", "unexpected status code 503: try later", 1},
 		{"garbage", "SMTP ready\r\n\r\n", "malformed HTTP", 3},
+		{"interim 100 Continue", "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", "", 1},
+		{"chunked with trailer", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-Done: 1\r\n\r\n", "", 1},
+		{"LF line ends", "HTTP/1.1 200 OK\nContent-Length: 2\n\nok", "", 1},
+		{"HTTP/1.0 keep-alive", "HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n", "", 1},
+		{"body until close", "HTTP/1.1 200 OK\r\n\r\nall of it", "", 3},
+		{"bad length", "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", "bad Content-Length", 3},
+		{"gzip transfer coding", "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", "unsupported Transfer-Encoding", 3},
+		{"header line too long", "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("x", 5000) + "\r\n\r\n", "too long", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rs := rawServer(t, func(c net.Conn) bool {
 				_, _ = io.WriteString(c, tc.answer)
-				return !strings.Contains(tc.answer, "close") && !strings.HasPrefix(tc.answer, "HTTP/1.0") && !strings.HasPrefix(tc.answer, "SMTP")
+				return tc.wantConns == 1
 			})
 			n := directWebhook(t, "http://"+rs.addr+"/hook")
 			for i := range 3 {

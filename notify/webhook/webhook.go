@@ -212,10 +212,12 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 		defer cancel()
 	}
 	if n.direct != nil {
-		resp, err := n.direct.post(ctx, body)
+		a, err := n.direct.post(ctx, body)
 		switch {
+		case err == nil && a.code/100 == 2:
+			return false, nil
 		case err == nil:
-			retry, err := notify.CheckResponse(resp)
+			retry, err := notify.CheckResponse(a.response())
 			if err != nil {
 				return retry, notify.RedactURL(err, u)
 			}
