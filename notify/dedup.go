@@ -51,6 +51,8 @@ type hashes struct {
 func hashAlerts(alerts []*alert.Alert, now time.Time) hashes {
 	var h hashes
 	buf := make([]byte, 0, 1024)
+	// Sized for the usual flush, where every alert fires.
+	h.firing = make([]uint64, 0, len(alerts))
 	for _, a := range alerts {
 		var sum uint64
 		sum, buf = hashLabels(buf, a.Labels)
@@ -59,6 +61,9 @@ func hashAlerts(alerts []*alert.Alert, now time.Time) hashes {
 		} else {
 			h.firing = append(h.firing, sum)
 		}
+	}
+	if len(h.firing) == 0 {
+		h.firing = nil
 	}
 	h.firing = sortedSet(h.firing)
 	h.resolved = sortedSet(h.resolved)

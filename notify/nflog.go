@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ type entry struct {
 
 // stateKey is Alertmanager's nflog state key.
 func stateKey(groupKey, receiver, integration string, idx int) string {
-	return fmt.Sprintf("%s:%s/%s/%d", groupKey, receiver, integration, idx)
+	return groupKey + ":" + receiver + "/" + integration + "/" + strconv.Itoa(idx)
 }
 
 // Entry encoding, version 1:

@@ -252,12 +252,11 @@ func (p *Pipeline) Notify(ctx context.Context, n *alert.Notification) error {
 	}
 
 	f := &flush{
-		n:      n,
-		alerts: alerts,
-		hashes: hashAlerts(alerts, n.Now),
+		n:           n,
+		alerts:      alerts,
+		hashes:      hashAlerts(alerts, n.Now),
+		externalURL: p.externalURL,
 	}
-	f.all = sync.OnceValue(func() *Data { return newData(n, p.externalURL, alerts) })
-	f.firing = sync.OnceValue(func() *Data { return newData(n, p.externalURL, firingAlerts(alerts, n.Now)) })
 
 	if len(integrations) == 1 {
 		return p.notifyIntegration(ctx, f, integrations[0])
@@ -295,9 +294,9 @@ func (p *Pipeline) sender(ig Integration, f *flush, all bool) sendFunc {
 			return nil, retry, err
 		}
 	}
-	d := f.all
+	d := f.allData
 	if !all {
-		d = f.firing
+		d = f.firingData
 	}
 	if st, ok := ig.(Stateful); ok {
 		return func(ctx context.Context, state []byte) ([]byte, bool, error) {
@@ -312,12 +311,25 @@ func (p *Pipeline) sender(ig Integration, f *flush, all bool) sendFunc {
 
 // flush is what the integrations of one flush share.
 type flush struct {
-	n      *alert.Notification
-	alerts []*alert.Alert // after muting
-	hashes hashes
+	n           *alert.Notification
+	alerts      []*alert.Alert // after muting
+	hashes      hashes
+	externalURL string
 	// The data of every alert, and of the firing ones only (for
-	// send_resolved false), built when first needed.
-	all, firing func() *Data
+	// send_resolved false), built when first needed: integrations that
+	// write their message from the alerts (AlertsIntegration) need none.
+	allOnce, firingOnce sync.Once
+	all, firing         *Data
+}
+
+func (f *flush) allData() *Data {
+	f.allOnce.Do(func() { f.all = newData(f.n, f.externalURL, f.alerts) })
+	return f.all
+}
+
+func (f *flush) firingData() *Data {
+	f.firingOnce.Do(func() { f.firing = newData(f.n, f.externalURL, firingAlerts(f.alerts, f.n.Now)) })
+	return f.firing
 }
 
 // mute returns the alerts m does not mute, as a new slice when it mutes

@@ -320,12 +320,12 @@ func (s *Silences) List() []*Silence {
 // none. It looks only at the silences whose equality matchers lset could
 // satisfy and at those without one (see index).
 func (s *Silences) Mutes(lset labels.Labels) (silencedBy []string) {
-	now := s.now()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	if len(s.byID) == 0 {
 		return nil
 	}
+	now := s.now()
 	check := func(b []*entry) {
 		for _, e := range b {
 			if e.sil.State(now) == StateActive && e.matches(lset) {

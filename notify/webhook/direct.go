@@ -49,6 +49,10 @@ const (
 	directMaxIdle     = 1000
 )
 
+// aliveCheckAfter is how long a connection must have been idle for get to
+// check that the receiver has not closed it; tests change it.
+var aliveCheckAfter = time.Second
+
 type directConn struct {
 	net.Conn
 	br        *bufio.Reader
@@ -158,7 +162,10 @@ func (d *direct) get(ctx context.Context) (c *directConn, reused bool, err error
 		d.idle[len(d.idle)-1] = nil
 		d.idle = d.idle[:len(d.idle)-1]
 		d.mu.Unlock()
-		if connAlive(c.Conn) {
+		// A connection used a moment ago is taken as it is (a close
+		// that went unseen costs a second attempt); one idle for
+		// longer is looked at, as the receiver may have closed it.
+		if time.Since(c.idleSince) < aliveCheckAfter || connAlive(c.Conn) {
 			return c, true, nil
 		}
 		_ = c.Close()
@@ -231,23 +238,32 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, body []byte) (a a
 		}
 	}()
 	deadline, hasDeadline := ctx.Deadline()
+	// The deadline for writing the request and the start of the answer:
+	// cancelPoll ahead, moved on while ctx lasts.
+	last := false
+	arm := func() error {
+		next := time.Now().Add(cancelPoll)
+		last = hasDeadline && !deadline.After(next)
+		if last {
+			next = deadline
+		}
+		return c.SetDeadline(next)
+	}
 	// poll runs op until it fails otherwise than by the connection's
 	// deadline, or ctx ends.
 	poll := func(op func() error) error {
 		for {
-			next := time.Now().Add(cancelPoll)
-			last := hasDeadline && !deadline.After(next)
-			if last {
-				next = deadline
-			}
-			if err := c.SetDeadline(next); err != nil {
-				return err
-			}
 			err := op()
 			if err == nil || !errors.Is(err, os.ErrDeadlineExceeded) || last || ctx.Err() != nil {
 				return err
 			}
+			if err := arm(); err != nil {
+				return err
+			}
 		}
+	}
+	if err := arm(); err != nil {
+		return answer{}, true, err
 	}
 
 	var lenBuf [20]byte
@@ -259,7 +275,8 @@ func (d *direct) roundTrip(ctx context.Context, c *directConn, body []byte) (a a
 	if err := poll(func() error { _, err := c.br.Peek(1); return err }); err != nil {
 		return answer{}, !errors.Is(err, os.ErrDeadlineExceeded), err
 	}
-	if hasDeadline {
+	// The rest of the answer has ctx's deadline.
+	if !last {
 		if err := c.SetDeadline(deadline); err != nil {
 			return answer{}, false, err
 		}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -181,23 +182,33 @@ func TestDirectReceiverClosesConnections(t *testing.T) {
 			}
 		})
 	}
-	t.Run("closed after the answer", func(t *testing.T) {
-		reqs := rawServer(t, func(c net.Conn) bool {
-			_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-			time.Sleep(20 * time.Millisecond)
-			return false
-		})
-		n := directWebhook(t, "http://"+reqs.addr+"/hook")
-		for i := range 5 {
-			time.Sleep(50 * time.Millisecond)
-			if err := notifyOnce(t.Context(), t, n); err != nil {
-				t.Fatalf("notification %d: %v", i, err)
+	// Closed while idle: seen before the request (checked), or by the
+	// request on it failing before any answer, made again on a new one
+	// (unchecked, used again within aliveCheckAfter).
+	for _, checked := range []bool{true, false} {
+		t.Run(fmt.Sprintf("closed after the answer/checked=%v", checked), func(t *testing.T) {
+			if checked {
+				webhook.SetAliveCheckAfter(t, 0)
+			} else {
+				webhook.SetAliveCheckAfter(t, time.Hour)
 			}
-		}
-		if got := reqs.n.Load(); got != 5 {
-			t.Errorf("%d requests, want 5", got)
-		}
-	})
+			reqs := rawServer(t, func(c net.Conn) bool {
+				_, _ = io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+				time.Sleep(20 * time.Millisecond)
+				return false
+			})
+			n := directWebhook(t, "http://"+reqs.addr+"/hook")
+			for i := range 5 {
+				time.Sleep(50 * time.Millisecond)
+				if err := notifyOnce(t.Context(), t, n); err != nil {
+					t.Fatalf("notification %d: %v", i, err)
+				}
+			}
+			if got := reqs.n.Load(); got != 5 {
+				t.Errorf("%d requests, want 5", got)
+			}
+		})
+	}
 }
 
 // rawTCP is a loopback listener whose connections serve requests with
