@@ -458,14 +458,15 @@ type sortKey struct {
 
 func newSortKey(a *alert.Alert) sortKey {
 	k := sortKey{a: a}
-	k.job, k.hasJob = labelValue(a.Labels, "job")
-	k.instance, k.hasInstance = labelValue(a.Labels, "instance")
+	a.Labels.Range(func(l labels.Label) {
+		switch l.Name {
+		case "job":
+			k.job, k.hasJob = l.Value, true
+		case "instance":
+			k.instance, k.hasInstance = l.Value, true
+		}
+	})
 	return k
-}
-
-func labelValue(ls labels.Labels, name string) (string, bool) {
-	v := ls.Get(name)
-	return v, v != "" || ls.Has(name)
 }
 
 func compareSortKeys(a, b sortKey) int {

@@ -86,3 +86,36 @@ func FuzzAppendMessage(f *testing.F) {
 		}
 	})
 }
+
+func TestAppendUTC(t *testing.T) {
+	for _, tm := range []time.Time{
+		{},
+		time.Date(2026, 12, 2, 15, 4, 5, 0, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 120_000_000, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999_999_999, time.UTC),
+		time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(2026, 6, 1, 12, 0, 0, 0, time.FixedZone("UTC+0", 0)),
+		time.Unix(1_790_000_000, 500).UTC(),
+	} {
+		want := tm.AppendFormat(nil, time.RFC3339Nano)
+		if got := appendUTC(nil, tm); string(got) != string(want) {
+			t.Errorf("appendUTC(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func FuzzAppendUTC(f *testing.F) {
+	f.Add(int64(0), int64(0))
+	f.Add(int64(1_790_000_000), int64(123_456_789))
+	f.Add(int64(-62_135_596_800), int64(1)) // year 1
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		tm := time.Unix(sec, nsec).UTC()
+		if y := tm.Year(); y < 0 || y > 9999 {
+			return
+		}
+		want := tm.AppendFormat(nil, time.RFC3339Nano)
+		if got := appendUTC(nil, tm); string(got) != string(want) {
+			t.Fatalf("appendUTC(%v) = %s, want %s", tm, got, want)
+		}
+	})
+}
