@@ -15,8 +15,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -36,6 +34,7 @@ func main() {
 func run() error {
 	o := alertload.Options{Log: os.Stdout}
 	am := flag.Bool("alertmanager", true, "also measure Alertmanager (prometheus-alertmanager)")
+	sinkServer := flag.String("sink", alertload.SinkLean, "the webhook receiver's server: "+alertload.SinkLean+" or "+alertload.SinkNetHTTP)
 	flag.StringVar(&o.Alertd, "alertd", "bin/alertd", "path of the alertd binary")
 	flag.IntVar(&o.Alerts, "alerts", 100_000, "alerts posted")
 	flag.IntVar(&o.Batch, "batch", 1000, "alerts per POST")
@@ -58,18 +57,14 @@ func run() error {
 	}
 	defer func() { _ = os.RemoveAll(dir) }()
 
-	sink := alertload.NewSink()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sink, sinkURL, stopSink, err := alertload.StartSink(*sinkServer)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: sink, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-	sinkURL := "http://" + ln.Addr().String()
+	defer stopSink()
 
-	fmt.Printf("load: %d alerts in POSTs of %d over %d groups; group_wait %s, webhook receiver; delivery waited for up to %s after group_wait\n",
-		o.Alerts, o.Batch, o.Groups, o.GroupWait, o.Timeout)
+	fmt.Printf("load: %d alerts in POSTs of %d over %d groups; group_wait %s, webhook receiver (%s server); delivery waited for up to %s after group_wait\n",
+		o.Alerts, o.Batch, o.Groups, o.GroupWait, *sinkServer, o.Timeout)
 	var results []alertload.Result
 	if *am {
 		r, err := alertload.RunAlertmanager(ctx, o, filepath.Join(dir, "alertmanager"), sink, sinkURL)

@@ -3,10 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"net/http"
 	"path/filepath"
-	"time"
 
 	"github.com/alertd/alertd/bench/internal/alertload"
 )
@@ -17,15 +14,11 @@ func runNotify(ctx context.Context, h *harness, o alertload.Options) (*notifyRes
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
-	sink := alertload.NewSink()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	sink, sinkURL, stopSink, err := alertload.StartSink(alertload.SinkLean)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: sink, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-	sinkURL := "http://" + ln.Addr().String()
+	defer stopSink()
 
 	n := &notifyResult{Options: o}
 	h.logf("notify: %d alerts in %d groups into Alertmanager", o.Alerts, o.Groups)

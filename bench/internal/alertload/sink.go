@@ -38,13 +38,6 @@ func (s *Sink) expect(path string, want int) *counter {
 // counted.
 func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
-	s.mu.Lock()
-	c := s.counters[strings.TrimPrefix(r.URL.Path, "/")]
-	s.mu.Unlock()
-	if c == nil {
-		http.NotFound(w, r)
-		return
-	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	defer bufPool.Put(buf)
 	buf.Reset()
@@ -52,13 +45,28 @@ func (s *Sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	instances, err := alertInstances(buf.Bytes())
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
+	if status, msg := s.receive(now, r.URL.Path, buf.Bytes()); status != http.StatusOK {
+		http.Error(w, msg, status)
 		return
 	}
-	c.add(now, instances)
 	w.WriteHeader(http.StatusOK)
+}
+
+// receive counts the alerts of body, a webhook message received at now
+// for path, and returns the answer's status and text.
+func (s *Sink) receive(now time.Time, path string, body []byte) (int, string) {
+	s.mu.Lock()
+	c := s.counters[strings.TrimPrefix(path, "/")]
+	s.mu.Unlock()
+	if c == nil {
+		return http.StatusNotFound, "404 page not found"
+	}
+	instances, err := alertInstances(body)
+	if err != nil {
+		return http.StatusBadRequest, err.Error()
+	}
+	c.add(now, instances)
+	return http.StatusOK, ""
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
