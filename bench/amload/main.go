@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -43,10 +44,25 @@ func run() error {
 	flag.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long after group_wait expiry to wait for every alert to be delivered")
 	flag.DurationVar(&o.Idle, "idle-timeout", 30*time.Second, "how long after the last delivery to wait for the process to go idle before measuring it")
 	flag.StringVar(&o.AlertdLog, "alertd-log", "", "file to write alertd's whole output to")
+	harnessProfile := flag.String("cpuprofile", "", "file to write a CPU profile of this harness (its webhook sink included) to, over the whole run")
 	flag.StringVar(&o.Profile, "alertd-cpuprofile", "", "file to write a CPU profile of alertd's delivery to (from /debug/pprof, 5s from group_wait expiry)")
 	flag.Parse()
 	if err := o.Validate(); err != nil {
 		return err
+	}
+
+	if *harnessProfile != "" {
+		f, err := os.Create(*harnessProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close()
+		}()
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
