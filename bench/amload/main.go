@@ -46,6 +46,7 @@ func run() error {
 	flag.StringVar(&o.AlertdLog, "alertd-log", "", "file to write alertd's whole output to")
 	harnessProfile := flag.String("cpuprofile", "", "file to write a CPU profile of this harness (its webhook sink included) to, over the whole run")
 	flag.StringVar(&o.Profile, "alertd-cpuprofile", "", "file to write a CPU profile of alertd's delivery to (from /debug/pprof, 5s from group_wait expiry)")
+	flag.StringVar(&o.AllocProfile, "alertd-allocprofile", "", "file to write a profile of the memory alertd allocates during its delivery to (from /debug/pprof, 5s from group_wait expiry)")
 	flag.Parse()
 	if err := o.Validate(); err != nil {
 		return err

@@ -45,8 +45,8 @@ type Options struct {
 	// AlertdLog, if set, is a file that receives alertd's whole output.
 	AlertdLog string
 	// Profile, if set, is a file that receives a CPU profile of alertd's
-	// delivery.
-	Profile string
+	// delivery; AllocProfile one of the memory it allocates meanwhile.
+	Profile, AllocProfile string
 	// Log receives progress and notes; nil discards them.
 	Log io.Writer
 }
@@ -240,12 +240,15 @@ func load(ctx context.Context, o Options, system, path, url string, pid int, sin
 			system, ingest.Round(time.Millisecond))
 	}
 
-	if o.Profile != "" && system == "alertd" {
+	for _, p := range []struct{ file, kind string }{{o.Profile, "profile"}, {o.AllocProfile, "allocs"}} {
+		if p.file == "" || system != "alertd" {
+			continue
+		}
 		done := make(chan error, 1)
-		go func() { done <- cpuProfile(ctx, url, o.Profile, time.Until(flush)) }()
+		go func() { done <- profile(ctx, url, p.kind, p.file, time.Until(flush)) }()
 		defer func() {
 			if err := <-done; err != nil {
-				_, _ = fmt.Fprintf(o.log(), "alertd: cpu profile: %v\n", err)
+				_, _ = fmt.Fprintf(o.log(), "alertd: %s profile: %v\n", p.kind, err)
 			}
 		}()
 	}
@@ -312,9 +315,10 @@ func cpuNow(pid int) [2]float64 {
 	return out
 }
 
-// cpuProfile writes to file a CPU profile of the process serving url,
-// taken after wait.
-func cpuProfile(ctx context.Context, url, file string, wait time.Duration) error {
+// profile writes to file a profile of kind (/debug/pprof/<kind>: profile
+// for CPU, allocs for the memory allocated) of the process serving url,
+// over profileSeconds from wait on.
+func profile(ctx context.Context, url, kind, file string, wait time.Duration) error {
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	select {
@@ -322,7 +326,7 @@ func cpuProfile(ctx context.Context, url, file string, wait time.Duration) error
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/debug/pprof/profile?seconds="+strconv.Itoa(profileSeconds), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/debug/pprof/"+kind+"?seconds="+strconv.Itoa(profileSeconds), nil)
 	if err != nil {
 		return err
 	}
@@ -333,7 +337,7 @@ func cpuProfile(ctx context.Context, url, file string, wait time.Duration) error
 	}
 	defer func() { _ = resp.Body.Close() }()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /debug/pprof/profile: %s", resp.Status)
+		return fmt.Errorf("GET /debug/pprof/%s: %s", kind, resp.Status)
 	}
 	f, err := os.Create(file)
 	if err != nil {
