@@ -143,34 +143,10 @@ func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
 
 // appendLabels appends ls as a JSON object: its pairs are sorted by name,
 // as encoding/json sorts a map's keys.
-func appendLabels(b []byte, ls labels.Labels) []byte { return appendPairs(b, ls, nil) }
-
-// appendCommon appends, as a JSON object, the pairs of field that every
-// alert has (Data's CommonLabels or CommonAnnotations).
-func appendCommon(b []byte, alerts []*alert.Alert, field func(*alert.Alert) labels.Labels) []byte {
-	if len(alerts) == 0 {
-		return append(b, "{}"...)
-	}
-	return appendPairs(b, field(alerts[0]), func(l labels.Label) bool {
-		for _, al := range alerts[1:] {
-			ls := field(al)
-			if v := ls.Get(l.Name); v != l.Value || v == "" && !ls.Has(l.Name) {
-				return false
-			}
-		}
-		return true
-	})
-}
-
-// appendPairs appends the pairs of ls that keep accepts (all if keep is
-// nil) as a JSON object, in ls's order.
-func appendPairs(b []byte, ls labels.Labels, keep func(labels.Label) bool) []byte {
+func appendLabels(b []byte, ls labels.Labels) []byte {
 	b = append(b, '{')
 	first := true
 	ls.Range(func(l labels.Label) {
-		if keep != nil && !keep(l) {
-			return
-		}
 		if !first {
 			b = append(b, ',')
 		}
@@ -179,6 +155,57 @@ func appendPairs(b []byte, ls labels.Labels, keep func(labels.Label) bool) []byt
 		b = append(b, ':')
 		b = appendString(b, l.Value)
 	})
+	return append(b, '}')
+}
+
+// appendCommon appends, as a JSON object, the pairs of field that every
+// alert has (Data's CommonLabels or CommonAnnotations). Label sets are
+// sorted by name: each other alert's is merged with the first's in one
+// walk.
+func appendCommon(b []byte, alerts []*alert.Alert, field func(*alert.Alert) labels.Labels) []byte {
+	if len(alerts) == 0 {
+		return append(b, "{}"...)
+	}
+	var buf [16]labels.Label
+	first := buf[:0]
+	field(alerts[0]).Range(func(l labels.Label) { first = append(first, l) })
+	var keepBuf [16]bool
+	keep := keepBuf[:0]
+	for range first {
+		keep = append(keep, true)
+	}
+	for _, al := range alerts[1:] {
+		j := 0
+		field(al).Range(func(l labels.Label) {
+			for j < len(first) && first[j].Name < l.Name {
+				keep[j] = false // not in this alert
+				j++
+			}
+			if j < len(first) && first[j].Name == l.Name {
+				if first[j].Value != l.Value {
+					keep[j] = false
+				}
+				j++
+			}
+		})
+		for ; j < len(first); j++ {
+			keep[j] = false
+		}
+	}
+	b = append(b, '{')
+	n := 0
+	for i, l := range first {
+		if !keep[i] {
+			continue
+		}
+		if n > 0 {
+			b = append(b, ',')
+		}
+		n++
+		b = appendString(b, l.Name)
+		b = append(b, ':')
+		b = appendString(b, l.Value)
+	}
 	return append(b, '}')
 }
 
