@@ -2,7 +2,6 @@ package flushlat
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,13 +10,9 @@ import (
 	"testing"
 	"time"
 
-	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/alertd/alertd/alert"
-	"github.com/alertd/alertd/grouping"
-	"github.com/alertd/alertd/notify"
-	"github.com/alertd/alertd/notify/webhook"
 )
 
 // BenchmarkWebhookDelivery is bench/amload's delivery in one process: the
@@ -39,32 +34,7 @@ func BenchmarkWebhookDelivery(b *testing.B) {
 		alerts.Add(int64(bytes.Count(body, []byte(`"instance":`))))
 	}))
 	defer srv.Close()
-	cfg, err := amconfig.Load(fmt.Sprintf(`route: {receiver: r, group_by: [group], group_wait: %s, group_interval: 1h}
-receivers: [{name: r, webhook_configs: [{url: %q}]}]
-`, groupWait, srv.URL+"/hook"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{Webhook: webhook.Builder(webhook.Options{})})
-	if err != nil {
-		b.Fatal(err)
-	}
-	p, err := notify.New(notify.Options{Receivers: receivers})
-	if err != nil {
-		b.Fatal(err)
-	}
-	rec := &recorder{p: p}
-	d := grouping.NewDispatcher(grouping.DispatcherOptions{Route: grouping.NewRoute(cfg.Route, nil), Notifier: rec})
-	ctx, cancel := context.WithCancel(b.Context())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = d.Run(ctx)
-	}()
-	defer func() {
-		cancel()
-		<-done
-	}()
+	d, rec := startDispatcher(b, fmt.Sprintf(`{name: r, webhook_configs: [{url: %q}]}`, srv.URL+"/hook"))
 
 	iter := 0
 	b.ReportAllocs()

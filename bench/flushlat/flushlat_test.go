@@ -136,6 +136,49 @@ func (r *recorder) Notify(ctx context.Context, n *alert.Notification) error {
 	return err
 }
 
+// startDispatcher runs, until b ends, a dispatcher routing every alert to
+// receiver (the YAML of one receivers item, named r) with group_by
+// [group], group_wait groupWait and group_interval 1h, flushing through a
+// pipeline that builds integrations of every kind.
+func startDispatcher(b *testing.B, receiver string) (*grouping.Dispatcher, *recorder) {
+	b.Helper()
+	cfg, err := amconfig.Load(fmt.Sprintf("route: {receiver: r, group_by: [group], group_wait: %s, group_interval: 1h}\nreceivers:\n- %s\n",
+		groupWait, receiver))
+	if err != nil {
+		b.Fatal(err)
+	}
+	tmpl, err := notify.LoadTemplates(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{
+		Webhook:   webhook.Builder(webhook.Options{}),
+		Email:     email.Builder(email.Options{Templates: tmpl}),
+		Slack:     slack.Builder(slack.Options{Templates: tmpl}),
+		PagerDuty: pagerduty.Builder(pagerduty.Options{Templates: tmpl}),
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := notify.New(notify.Options{Receivers: receivers})
+	if err != nil {
+		b.Fatal(err)
+	}
+	rec := &recorder{p: p}
+	d := grouping.NewDispatcher(grouping.DispatcherOptions{Route: grouping.NewRoute(cfg.Route, nil), Notifier: rec})
+	ctx, cancel := context.WithCancel(b.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = d.Run(ctx)
+	}()
+	b.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	return d, rec
+}
+
 // BenchmarkFlushToRequest puts one alert into each of 1,000 new groups at
 // once and measures, for every group, the time from its flush being due
 // (group_wait after the alert arrived) to its notification reaching the
@@ -155,40 +198,7 @@ func BenchmarkFlushToRequest(b *testing.B) {
 	} {
 		b.Run("integration="+kind.name, func(b *testing.B) {
 			rcv := kind.start(b)
-			cfg, err := amconfig.Load(fmt.Sprintf("route: {receiver: r, group_by: [group], group_wait: %s, group_interval: 1h}\nreceivers:\n- %s\n",
-				groupWait, rcv.config))
-			if err != nil {
-				b.Fatal(err)
-			}
-			tmpl, err := notify.LoadTemplates(nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			receivers, err := notify.BuildReceivers(cfg, notify.BuildOptions{
-				Webhook:   webhook.Builder(webhook.Options{}),
-				Email:     email.Builder(email.Options{Templates: tmpl}),
-				Slack:     slack.Builder(slack.Options{Templates: tmpl}),
-				PagerDuty: pagerduty.Builder(pagerduty.Options{Templates: tmpl}),
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
-			p, err := notify.New(notify.Options{Receivers: receivers})
-			if err != nil {
-				b.Fatal(err)
-			}
-			rec := &recorder{p: p}
-			d := grouping.NewDispatcher(grouping.DispatcherOptions{Route: grouping.NewRoute(cfg.Route, nil), Notifier: rec})
-			ctx, cancel := context.WithCancel(b.Context())
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				_ = d.Run(ctx)
-			}()
-			defer func() {
-				cancel()
-				<-done
-			}()
+			d, rec := startDispatcher(b, rcv.config)
 
 			var latencies []time.Duration
 			iter := 0
