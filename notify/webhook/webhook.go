@@ -225,7 +225,10 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 		case !errors.Is(err, errRedirect):
 			return true, n.requestError(ctx, &url.Error{Op: "Post", URL: u, Err: err}, u)
 		}
-		// A redirect: net/http's client follows it, as configured.
+		// A redirect: net/http's client follows it, as configured, with
+		// a body of its own (body may be a pooled buffer, which net/http
+		// could still read after Do returns).
+		body = bytes.Clone(body)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
