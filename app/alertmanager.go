@@ -72,7 +72,9 @@ func (a *App) swapAMHalf(h *amHalf, externalURL string) error {
 	a.amMu.Lock()
 	defer a.amMu.Unlock()
 	if old := a.am.Load(); old != nil {
-		old.stop()
+		if err := old.stop(); err != nil {
+			a.logger.Error("stopping the previous routing", "err", err)
+		}
 	}
 	a.am.Store(nil)
 	if h == nil {
@@ -120,12 +122,20 @@ func (h *amHalf) start(ctx context.Context) {
 	}
 }
 
-// stop stops the half and waits for its flushes to end.
-func (h *amHalf) stop() {
-	if h.cancel != nil {
-		h.cancel()
-		h.done.Wait()
+// stop stops the half and waits for its flushes to end, then writes the
+// notification log entries of those that completed after the pipeline's
+// Run wrote it for the last time: the next half, or the next start, loads
+// the log and must not notify them again.
+func (h *amHalf) stop() error {
+	if h.cancel == nil {
+		return nil
 	}
+	h.cancel()
+	h.done.Wait()
+	if err := h.pipeline.FlushLog(); err != nil {
+		return fmt.Errorf("notification log write: %w", err)
+	}
+	return nil
 }
 
 // onPut hands stored alerts to the running half.

@@ -437,7 +437,9 @@ func (a *App) Run(ctx context.Context) error {
 	stopAM()
 	a.amMu.Lock()
 	if h := a.am.Load(); h != nil {
-		h.stop()
+		if err := h.stop(); err != nil {
+			a.logger.Error("stopping the routing", "err", err)
+		}
 	}
 	a.amMu.Unlock()
 	bg.Wait()

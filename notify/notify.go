@@ -177,6 +177,14 @@ func New(o Options) (*Pipeline, error) {
 	}, nil
 }
 
+// FlushLog writes the notification log entries not yet in the store
+// (with Options.LogFlushInterval). Run does so when it ends; a flush that
+// completes after that, while the dispatcher stops, leaves its entry to
+// this call, which the owner makes once nothing notifies any more.
+func (p *Pipeline) FlushLog() error {
+	return p.nflog.persist()
+}
+
 // Run removes expired notification log entries every GCInterval until ctx
 // ends, then returns nil.
 func (p *Pipeline) Run(ctx context.Context) error {

@@ -742,3 +742,47 @@ func TestAsyncLogSurvivesRestart(t *testing.T) {
 		t.Errorf("%d requests after the restart, want 0", got)
 	}
 }
+
+// TestFlushLogAfterRun: a flush that completes after Run has written the
+// log for the last time (the dispatcher's last flushes, while a half
+// stops) reaches the store through FlushLog, so the next Pipeline does
+// not notify it again.
+func TestFlushLogAfterRun(t *testing.T) {
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = s.Close() }()
+	rec := newRecorder(t, nil)
+	o := notify.Options{
+		Receivers:        map[string][]notify.Integration{receiverName: {hook(t, 0, rec, true)}},
+		Store:            s,
+		LogFlushInterval: time.Hour,
+	}
+	first := newPipeline(t, o)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- first.Run(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// Run is over; a last flush completes.
+	if err := first.Notify(ctxFor(t), flush(t0, 4*time.Hour, alertsAt("a", t0)...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.take()); got != 1 {
+		t.Fatalf("%d requests, want 1", got)
+	}
+	if err := first.FlushLog(); err != nil {
+		t.Fatal(err)
+	}
+	second := newPipeline(t, o)
+	now := t0.Add(groupInterval)
+	if err := second.Notify(ctxFor(t), flush(now, 4*time.Hour, alertsAt("a", now)...)); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(rec.take()); got != 0 {
+		t.Errorf("%d requests from the next pipeline, want 0 (the last flush is in the log)", got)
+	}
+}
