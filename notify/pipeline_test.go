@@ -699,22 +699,30 @@ func TestFailureReasonOfAnyError(t *testing.T) {
 	}
 }
 
+// asyncLogOptions are the options of pipelines sharing a store in which
+// the log is written in the background, only when Run returns (or on
+// FlushLog), and the recorder of their one webhook.
+func asyncLogOptions(t *testing.T) (notify.Options, *recorder) {
+	t.Helper()
+	s, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	rec := newRecorder(t, nil)
+	return notify.Options{
+		Receivers:        map[string][]notify.Integration{receiverName: {hook(t, 0, rec, true)}},
+		Store:            s,
+		LogFlushInterval: time.Hour,
+	}, rec
+}
+
 // TestAsyncLogSurvivesRestart: with LogFlushInterval the log is written in
 // the background; when Run returns everything logged is in the store, so
 // the next Pipeline on it (the one a reload or restart builds) does not
 // notify again.
 func TestAsyncLogSurvivesRestart(t *testing.T) {
-	s, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Close() }()
-	rec := newRecorder(t, nil)
-	o := notify.Options{
-		Receivers:        map[string][]notify.Integration{receiverName: {hook(t, 0, rec, true)}},
-		Store:            s,
-		LogFlushInterval: time.Hour, // only the final write when Run returns
-	}
+	o, rec := asyncLogOptions(t)
 	first := newPipeline(t, o)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -748,17 +756,7 @@ func TestAsyncLogSurvivesRestart(t *testing.T) {
 // stops) reaches the store through FlushLog, so the next Pipeline does
 // not notify it again.
 func TestFlushLogAfterRun(t *testing.T) {
-	s, err := store.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = s.Close() }()
-	rec := newRecorder(t, nil)
-	o := notify.Options{
-		Receivers:        map[string][]notify.Integration{receiverName: {hook(t, 0, rec, true)}},
-		Store:            s,
-		LogFlushInterval: time.Hour,
-	}
+	o, rec := asyncLogOptions(t)
 	first := newPipeline(t, o)
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
