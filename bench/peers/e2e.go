@@ -75,18 +75,7 @@ func e2eRules(o e2eOptions) string {
 }
 
 func e2eRoute(o e2eOptions, url string) string {
-	return fmt.Sprintf(`route:
-  receiver: sink
-  group_by: [alertname, instance]
-  group_wait: %s
-  group_interval: 5m
-  repeat_interval: 4h
-receivers:
-  - name: sink
-    webhook_configs:
-      - url: %q
-        send_resolved: false
-`, alertload.PromDuration(o.GroupWait), url)
+	return alertload.WebhookRoute("alertname, instance", o.GroupWait, url)
 }
 
 // runE2E changes one series per repeat from 0 to 1 in a target that one
@@ -183,13 +172,13 @@ func runE2E(ctx context.Context, h *harness, o e2eOptions) (*e2eResult, error) {
 	// Both have evaluated the rule on the scraped series before the
 	// first change.
 	if err := warm(ctx, 3*max(o.Eval, o.Scrape), d.Exited()); err != nil {
-		return fail(fmt.Errorf("alertd: %w; output:\n%s", err, daemon.Tail(d.Output(), daemon.LogLines)))
+		return fail(fmt.Errorf("alertd: %w", d.WithOutput(err)))
 	}
 
 	for k := range o.Repeats {
 		// Start each repeat at another point of the intervals.
 		if err := warm(ctx, rand.N(max(o.Eval, o.Scrape)), d.Exited()); err != nil {
-			return fail(fmt.Errorf("alertd: %w; output:\n%s", err, daemon.Tail(d.Output(), daemon.LogLines)))
+			return fail(fmt.Errorf("alertd: %w", d.WithOutput(err)))
 		}
 		h.logf("e2e: repeat %d of %d", k+1, o.Repeats)
 		changed := time.Now()

@@ -178,14 +178,11 @@ func (e evalEnv) runAlertd(ctx context.Context, row *evalRow) error {
 		return err
 	}
 	defer func() { _ = d.Stop() }()
-	withOutput := func(err error) error {
-		return fmt.Errorf("%w; output:\n%s", err, daemon.Tail(d.Output(), daemon.LogLines))
-	}
 	if err := d.WaitReady(ctx, base+"/-/ready"); err != nil {
 		return err
 	}
 	if err := warm(ctx, e.spec.Warmup, d.Exited()); err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	client := &http.Client{Timeout: apiTimeout}
 	parse := groupMetricsParser("alertd")
@@ -194,7 +191,7 @@ func (e evalEnv) runAlertd(ctx context.Context, row *evalRow) error {
 	u, err := proc.Measure(ctx, e.spec.Window, d.Pid(), e.dsPid)
 	samples, serr := s.stop(ctx, client, base+"/metrics", parse)
 	if err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	if serr != nil {
 		return serr
@@ -242,14 +239,11 @@ func (e evalEnv) runVMAlert(ctx context.Context, row *evalRow) error {
 		return err
 	}
 	defer func() { _ = d.Stop() }()
-	withOutput := func(err error) error {
-		return fmt.Errorf("%w; output:\n%s", err, daemon.Tail(d.Output(), daemon.LogLines))
-	}
 	if err := d.WaitReady(ctx, base+"/-/ready"); err != nil {
 		return err
 	}
 	if err := warm(ctx, e.spec.Warmup, d.Exited()); err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	// Its /metrics before and after the window; vmalert's /api/v1/alerts
 	// does not answer within minutes at 100,000 alerts, so the alerts are
@@ -257,18 +251,18 @@ func (e evalEnv) runVMAlert(ctx context.Context, row *evalRow) error {
 	client := &http.Client{Timeout: apiTimeout}
 	first, err := fetchGroupMetrics(ctx, client, base+"/metrics", parseVMAlertMetrics)
 	if err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	u, err := proc.Measure(ctx, e.spec.Window, d.Pid(), e.dsPid, amPid)
 	if err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	last, err := fetchGroupMetrics(ctx, client, base+"/metrics", parseVMAlertMetrics)
 	if err != nil {
-		return withOutput(err)
+		return d.WithOutput(err)
 	}
 	if last.Failures != 0 {
-		return withOutput(fmt.Errorf("%v failed evaluations (vmalert_execution_errors_total + vmalert_alerting_rules_error)", last.Failures))
+		return d.WithOutput(fmt.Errorf("%v failed evaluations (vmalert_execution_errors_total + vmalert_alerting_rules_error)", last.Failures))
 	}
 	if err := e.spec.Load.CheckFiring(last.FiringByRule); err != nil {
 		return fmt.Errorf("vmalert_alerts_firing: %w", err)

@@ -90,9 +90,17 @@ type Result struct {
 // RoutingConfig is the Alertmanager configuration both systems run; the
 // receiver's path names the system.
 func RoutingConfig(o Options, sinkURL, system string) string {
+	return WebhookRoute("group", o.GroupWait, sinkURL+"/"+system)
+}
+
+// WebhookRoute is an Alertmanager configuration routing every alert,
+// grouped by groupBy (label names, comma-separated), to one webhook at url
+// without resolved notifications: group_wait groupWait, group_interval 5m,
+// repeat_interval 4h.
+func WebhookRoute(groupBy string, groupWait time.Duration, url string) string {
 	return fmt.Sprintf(`route:
   receiver: sink
-  group_by: [group]
+  group_by: [%s]
   group_wait: %s
   group_interval: 5m
   repeat_interval: 4h
@@ -101,7 +109,7 @@ receivers:
     webhook_configs:
       - url: %q
         send_resolved: false
-`, PromDuration(o.GroupWait), sinkURL+"/"+system)
+`, groupBy, PromDuration(groupWait), url)
 }
 
 // PromDuration formats d as a Prometheus duration (no fractional units).
@@ -192,7 +200,7 @@ func RunAlertd(ctx context.Context, o Options, dir string, sink *Sink, sinkURL s
 		return nil, ctx.Err()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("alertd: %w; output:\n%s", err, daemon.Tail(d.Output(), daemon.LogLines))
+		return nil, fmt.Errorf("alertd: %w", d.WithOutput(err))
 	}
 	if err := d.Stop(); err != nil {
 		return nil, err

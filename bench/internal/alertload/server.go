@@ -168,21 +168,22 @@ func readLeanRequest(br *bufio.Reader, buf *bytes.Buffer) (leanRequest, error) {
 			return leanRequest{}, fmt.Errorf("malformed header %q", line)
 		}
 		value = bytes.TrimSpace(value)
-		switch strings.ToLower(string(name)) {
-		case "content-length":
+		is := func(s string) bool { return bytes.EqualFold(name, []byte(s)) }
+		switch {
+		case is("content-length"):
 			if length, err = strconv.ParseInt(string(value), 10, 64); err != nil || length < 0 {
 				return leanRequest{}, fmt.Errorf("bad Content-Length %q", value)
 			}
-		case "transfer-encoding":
+		case is("transfer-encoding"):
 			if !bytes.EqualFold(value, []byte("chunked")) {
 				return leanRequest{}, fmt.Errorf("unsupported Transfer-Encoding %q", value)
 			}
 			chunked = true
-		case "connection":
+		case is("connection"):
 			if bytes.EqualFold(value, []byte("close")) {
 				req.close = true
 			}
-		case "expect":
+		case is("expect"):
 			return leanRequest{}, errors.New("the Expect header is not supported")
 		}
 	}

@@ -66,6 +66,12 @@ func (d *Daemon) Exited() <-chan struct{} { return d.exited }
 // Output returns everything the process has written so far.
 func (d *Daemon) Output() string { return d.out.String() }
 
+// WithOutput returns err followed by the last LogLines lines of the
+// process's output.
+func (d *Daemon) WithOutput(err error) error {
+	return fmt.Errorf("%w; output:\n%s", err, Tail(d.Output(), LogLines))
+}
+
 // WaitReady polls url until it answers 200, the process exits, or
 // ReadyTimeout passes.
 func (d *Daemon) WaitReady(ctx context.Context, url string) error {

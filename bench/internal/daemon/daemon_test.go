@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -50,5 +51,23 @@ func TestTail(t *testing.T) {
 	}
 	if got := Tail("a", 5); got != "a" {
 		t.Errorf("Tail = %q", got)
+	}
+}
+
+func TestWithOutput(t *testing.T) {
+	ctx := t.Context()
+	d, err := Start(ctx, "echo", nil, "sh", "-c", "echo first; echo last")
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.Exited():
+	case <-time.After(10 * time.Second):
+		t.Fatal("sh did not exit")
+	}
+	base := errors.New("it failed")
+	err = d.WithOutput(base)
+	if !errors.Is(err, base) || !strings.Contains(err.Error(), "it failed; output:\n") || !strings.Contains(err.Error(), "last") {
+		t.Errorf("WithOutput: %q", err)
 	}
 }
