@@ -223,7 +223,7 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 			}
 			return false, nil
 		case !errors.Is(err, errRedirect):
-			return true, n.requestError(ctx, &url.Error{Op: "Post", URL: u, Err: err}, u)
+			return true, requestError(ctx, &url.Error{Op: "Post", URL: u, Err: err}, u)
 		}
 		// A redirect: net/http's client follows it, as configured, with
 		// a body of its own (body may be a pooled buffer, which net/http
@@ -239,7 +239,7 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 
 	resp, err := n.client.Do(req)
 	if err != nil {
-		return true, n.requestError(ctx, err, u)
+		return true, requestError(ctx, err, u)
 	}
 	defer func() {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
@@ -254,7 +254,7 @@ func (n *Notifier) post(ctx context.Context, body []byte) (bool, error) {
 
 // requestError is the error of a request to u that got no response, with
 // the URL redacted and the reason ctx ended, if it did.
-func (n *Notifier) requestError(ctx context.Context, err error, u string) error {
+func requestError(ctx context.Context, err error, u string) error {
 	if ue, ok := errors.AsType[*url.Error](err); ok {
 		ue.URL = notify.RedactedURL(u)
 	}
