@@ -8,6 +8,11 @@
 // used. Alertmanager (Debian's prometheus-alertmanager) runs first, then
 // alertd, one after the other so that they do not compete for CPU.
 //
+// With -rounds N it does that N times, Alertmanager and alertd in turn,
+// and reports each round and then each figure's median over the rounds
+// (the ratios are the medians' ratios): a machine whose speed drifts from
+// one minute to the next then weighs on both systems alike.
+//
 //	make build && go run ./bench/amload -alertd bin/alertd
 package main
 
@@ -19,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"syscall"
 	"time"
 
@@ -35,6 +41,7 @@ func main() {
 func run() error {
 	o := alertload.Options{Log: os.Stdout}
 	am := flag.Bool("alertmanager", true, "also measure Alertmanager (prometheus-alertmanager)")
+	rounds := flag.Int("rounds", 1, "how many times to measure each system, in turn; more than one reports the medians")
 	sinkServer := flag.String("sink", alertload.SinkLean, "the webhook receiver's server: "+alertload.SinkLean+" or "+alertload.SinkNetHTTP)
 	flag.StringVar(&o.Alertd, "alertd", "bin/alertd", "path of the alertd binary")
 	flag.IntVar(&o.Alerts, "alerts", 100_000, "alerts posted")
@@ -50,6 +57,9 @@ func run() error {
 	flag.Parse()
 	if err := o.Validate(); err != nil {
 		return err
+	}
+	if *rounds < 1 {
+		return fmt.Errorf("-rounds must be positive, not %d", *rounds)
 	}
 
 	if *harnessProfile != "" {
@@ -82,23 +92,81 @@ func run() error {
 
 	fmt.Printf("load: %d alerts in POSTs of %d over %d groups; group_wait %s, webhook receiver (%s server); delivery waited for up to %s after group_wait\n",
 		o.Alerts, o.Batch, o.Groups, o.GroupWait, *sinkServer, o.Timeout)
-	var results []alertload.Result
-	if *am {
-		r, err := alertload.RunAlertmanager(ctx, o, filepath.Join(dir, "alertmanager"), sink, sinkURL)
+	var rs [][]alertload.Result // per round: Alertmanager's (if measured), then alertd's
+	for round := range *rounds {
+		var results []alertload.Result
+		if *am {
+			r, err := alertload.RunAlertmanager(ctx, o, filepath.Join(dir, fmt.Sprintf("alertmanager-%d", round)), sink, sinkURL)
+			if err != nil {
+				return err
+			}
+			if r != nil {
+				results = append(results, *r)
+			}
+		}
+		r, err := alertload.RunAlertd(ctx, o, filepath.Join(dir, fmt.Sprintf("alertd-%d", round)), sink, sinkURL)
 		if err != nil {
 			return err
 		}
-		if r != nil {
-			results = append(results, *r)
+		results = append(results, *r)
+		if *rounds > 1 {
+			fmt.Printf("\nround %d of %d:\n", round+1, *rounds)
 		}
+		printTable(o, results)
+		rs = append(rs, results)
 	}
-	r, err := alertload.RunAlertd(ctx, o, filepath.Join(dir, "alertd"), sink, sinkURL)
-	if err != nil {
-		return err
+	if *rounds > 1 {
+		fmt.Printf("\nmedians over %d rounds:\n", *rounds)
+		printTable(o, medians(rs))
 	}
-	results = append(results, *r)
-	printTable(o, results)
 	return nil
+}
+
+// medians returns, for each system, a Result holding the median of each
+// figure over the rounds, with the fewest distinct alerts and the most
+// duplicates of any round.
+func medians(rounds [][]alertload.Result) []alertload.Result {
+	out := make([]alertload.Result, len(rounds[0]))
+	for i := range out {
+		med := func(f func(r alertload.Result) float64) float64 {
+			v := make([]float64, len(rounds))
+			for k, rs := range rounds {
+				v[k] = f(rs[i])
+			}
+			slices.Sort(v)
+			if n := len(v); n%2 == 0 {
+				return (v[n/2-1] + v[n/2]) / 2
+			}
+			return v[len(v)/2]
+		}
+		dur := func(f func(r alertload.Result) time.Duration) time.Duration {
+			return time.Duration(med(func(r alertload.Result) float64 { return float64(f(r)) }))
+		}
+		m := alertload.Result{
+			System:      rounds[0][i].System,
+			Ingest:      dur(func(r alertload.Result) time.Duration { return r.Ingest }),
+			Delivery:    dur(func(r alertload.Result) time.Duration { return r.Delivery }),
+			BusyAfter:   dur(func(r alertload.Result) time.Duration { return r.BusyAfter }),
+			Requests:    int(med(func(r alertload.Result) float64 { return float64(r.Requests) })),
+			PeakRSS:     med(func(r alertload.Result) float64 { return r.PeakRSS }),
+			RSS:         med(func(r alertload.Result) float64 { return r.RSS }),
+			CPU:         med(func(r alertload.Result) float64 { return r.CPU }),
+			IngestCPU:   med(func(r alertload.Result) float64 { return r.IngestCPU }),
+			IngestRSS:   med(func(r alertload.Result) float64 { return r.IngestRSS }),
+			DeliveryCPU: med(func(r alertload.Result) float64 { return r.DeliveryCPU }),
+			SinkCPU:     med(func(r alertload.Result) float64 { return r.SinkCPU }),
+		}
+		// The fewest distinct alerts and the most duplicates of any round.
+		dups := 0
+		m.Distinct = rounds[0][i].Distinct
+		for _, rs := range rounds {
+			m.Distinct = min(m.Distinct, rs[i].Distinct)
+			dups = max(dups, rs[i].Delivered-rs[i].Distinct)
+		}
+		m.Delivered = m.Distinct + dups
+		out[i] = m
+	}
+	return out
 }
 
 func printTable(o alertload.Options, rs []alertload.Result) {
