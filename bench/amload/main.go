@@ -50,10 +50,10 @@ func run() error {
 	flag.DurationVar(&o.GroupWait, "group-wait", 10*time.Second, "group_wait of the route")
 	flag.DurationVar(&o.Timeout, "timeout", 2*time.Minute, "how long after group_wait expiry to wait for every alert to be delivered")
 	flag.DurationVar(&o.Idle, "idle-timeout", 30*time.Second, "how long after the last delivery to wait for the process to go idle before measuring it")
-	flag.StringVar(&o.AlertdLog, "alertd-log", "", "file to write alertd's whole output to")
+	flag.StringVar(&o.AlertdLog, "alertd-log", "", "file to write alertd's whole output to (with -rounds, the last round's)")
 	harnessProfile := flag.String("cpuprofile", "", "file to write a CPU profile of this harness (its webhook sink included) to, over the whole run")
-	flag.StringVar(&o.Profile, "alertd-cpuprofile", "", "file to write a CPU profile of alertd's delivery to (from /debug/pprof, 5s from group_wait expiry)")
-	flag.StringVar(&o.AllocProfile, "alertd-allocprofile", "", "file to write a profile of the memory alertd allocates during its delivery to (from /debug/pprof, 5s from group_wait expiry)")
+	flag.StringVar(&o.Profile, "alertd-cpuprofile", "", "file to write a CPU profile of alertd's delivery to (from /debug/pprof, 5s from group_wait expiry; with -rounds, the last round's)")
+	flag.StringVar(&o.AllocProfile, "alertd-allocprofile", "", "file to write a profile of the memory alertd allocates during its delivery to (from /debug/pprof, 5s from group_wait expiry; with -rounds, the last round's)")
 	flag.Parse()
 	if err := o.Validate(); err != nil {
 		return err
