@@ -106,6 +106,15 @@ func newConnCounter(t *testing.T, h http.HandlerFunc, config func(*http.Server))
 	return cc
 }
 
+// check reports an error unless the receiver got reqs requests on conns
+// connections.
+func (cc *connCounter) check(t *testing.T, reqs, conns int32) {
+	t.Helper()
+	if gotReqs, gotConns := cc.reqs.Load(), cc.conns.Load(); gotReqs != reqs || gotConns != conns {
+		t.Errorf("%d requests on %d connections, want %d on %d", gotReqs, gotConns, reqs, conns)
+	}
+}
+
 // directWebhook is a webhook with the default http_config, which posts
 // over its own connections.
 func directWebhook(t *testing.T, url string) *webhook.Notifier {
@@ -135,9 +144,7 @@ func TestDirectReusesConnections(t *testing.T) {
 			t.Fatalf("notification %d: %v", i, err)
 		}
 	}
-	if reqs, conns := cc.reqs.Load(), cc.conns.Load(); reqs != 50 || conns != 1 {
-		t.Errorf("%d requests on %d connections, want 50 on 1", reqs, conns)
-	}
+	cc.check(t, 50, 1)
 	// At once: a connection each, kept for the next round.
 	for round := range 2 {
 		var wg sync.WaitGroup
@@ -177,9 +184,7 @@ func TestDirectReceiverClosesConnections(t *testing.T) {
 				}
 				time.Sleep(tc.pause)
 			}
-			if reqs, conns := cc.reqs.Load(), cc.conns.Load(); reqs != 5 || conns != tc.wantConns {
-				t.Errorf("%d requests on %d connections, want 5 on %d", reqs, conns, tc.wantConns)
-			}
+			cc.check(t, 5, tc.wantConns)
 		})
 	}
 	// Closed while idle: seen before the request (checked), or by the
@@ -327,9 +332,7 @@ func TestDirectResponses(t *testing.T) {
 			}
 		}
 		// More than 1 MiB is not read to reuse the connection.
-		if reqs, conns := cc.reqs.Load(), cc.conns.Load(); reqs != 3 || conns != 3 {
-			t.Errorf("%d requests on %d connections, want 3 on 3", reqs, conns)
-		}
+		cc.check(t, 3, 3)
 	})
 }
 
