@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -51,7 +52,11 @@ const (
 )
 
 func (e *entry) marshal() []byte {
-	b := make([]byte, 0, 1+2*binary.MaxVarintLen64+3*binary.MaxVarintLen32+8*(len(e.firing)+len(e.resolved))+len(e.state))
+	return e.appendTo(make([]byte, 0, 1+2*binary.MaxVarintLen64+3*binary.MaxVarintLen32+8*(len(e.firing)+len(e.resolved))+len(e.state)))
+}
+
+// appendTo appends the entry's encoding to b.
+func (e *entry) appendTo(b []byte) []byte {
 	if e.state == nil {
 		b = append(b, entryVersion1)
 	} else {
@@ -116,8 +121,20 @@ func unmarshalEntry(b []byte) (*entry, error) {
 	return &e, nil
 }
 
-// nflog is the notification log. With a store every read and write goes
-// to the store; without one it lives in mem.
+// nflog is the notification log. With a store and without async, every
+// read and write goes to the store's nflogBucket; without a store it lives
+// in mem.
+//
+// In async mode (Options.LogFlushInterval) mem is the log, and persist
+// writes the entries logged since its last call to the store as records
+// appended to nflogJournalBucket: an append rewrites only the journal's
+// last pages, where writing them into nflogBucket, keyed by group, would
+// rewrite nearly every page of it each time. fold writes the whole log
+// into nflogBucket and drops the journal in one transaction: when the
+// journal holds foldSlack records more than the log has entries, when gc
+// removes entries, when the log is opened with a journal (after a crash),
+// and at FlushLog. After a clean stop nflogBucket is thus the whole log
+// and the journal is gone, as an alertd from before the journal expects.
 type nflog struct {
 	store     *store.Store
 	retention time.Duration
@@ -125,38 +142,108 @@ type nflog struct {
 	mu  sync.Mutex // serialises log and gc; guards mem and dirty
 	mem map[string]*entry
 
-	// async: mem is the log and dirty the entries not yet in the store
-	// (Options.LogFlushInterval).
+	// async: mem is the log and dirty the entries not yet in the store,
+	// in the order logged (Options.LogFlushInterval).
 	async bool
-	dirty map[string]*entry
+	dirty []journalRecord
+
+	// writeMu serialises persist, fold and gc's writes, so that journal
+	// records are appended in the order logged. Under it: journaled
+	// counts the journal's records, spare and buf are persist's buffers.
+	writeMu   sync.Mutex
+	journaled int
+	spare     []journalRecord
+	buf       []byte
+
+	foldSlack int // foldSlack; tests lower it
 }
 
-// openNflog checks the entries already in s and removes those that cannot
-// be read (there is nothing better to do with them: an entry that cannot be
-// read would otherwise block its group's dedup until it expired, and its
-// expiry cannot be read either). It returns how many it removed.
+// journalRecord is one entry logged under key.
+type journalRecord struct {
+	key string
+	e   *entry
+}
+
+// nflogJournalBucket holds the async log's journal: each value is
+// uvarint(len(key)) key and the entry's encoding, in the order logged.
+const nflogJournalBucket = "nflog.journal"
+
+// foldSlack is how many records more than the log's entries the journal
+// may hold before it is folded into nflogBucket: with it the journal is
+// never more than about twice the log, and a fold, which writes the whole
+// log, comes at most once per that many notifications.
+const foldSlack = 16384
+
+func appendRecord(b []byte, key string, e *entry) []byte {
+	b = binary.AppendUvarint(b, uint64(len(key)))
+	b = append(b, key...)
+	return e.appendTo(b)
+}
+
+func unmarshalRecord(b []byte) (string, *entry, error) {
+	l, n := binary.Uvarint(b)
+	if n <= 0 || uint64(len(b)-n) < l {
+		return "", nil, errBadEntry
+	}
+	key := string(b[n : n+int(l)])
+	e, err := unmarshalEntry(b[n+int(l):])
+	return key, e, err
+}
+
+// openNflog reads the log in s: nflogBucket, then the journal a crash left
+// (folded into nflogBucket at once). Entries it cannot read are removed
+// (there is nothing better to do with them: an entry that cannot be read
+// would otherwise block its group's dedup until it expired, and its expiry
+// cannot be read either). It returns how many it removed.
 func openNflog(s *store.Store, retention time.Duration, async bool) (*nflog, int, error) {
-	l := &nflog{store: s, retention: retention, mem: map[string]*entry{}, async: async && s != nil, dirty: map[string]*entry{}}
+	l := &nflog{store: s, retention: retention, mem: map[string]*entry{}, async: async && s != nil, foldSlack: foldSlack}
 	if s == nil {
 		return l, 0, nil
 	}
 	var bad []string
+	log := map[string]*entry{}
 	err := s.ForEach(nflogBucket, func(k string, v []byte) error {
 		e, err := unmarshalEntry(v)
 		if err != nil {
 			bad = append(bad, k)
-		} else if l.async {
-			l.mem[k] = e
+		} else {
+			log[k] = e
 		}
 		return nil
 	})
-	if err == nil && len(bad) > 0 {
-		err = s.Update(nflogBucket, nil, bad)
+	journal, badRecords := 0, 0
+	if err == nil {
+		err = s.ForEach(nflogJournalBucket, func(_ string, v []byte) error {
+			journal++
+			k, e, err := unmarshalRecord(v)
+			if err != nil {
+				badRecords++
+				return nil
+			}
+			if prev := log[k]; prev == nil || !prev.timestamp.After(e.timestamp) {
+				log[k] = e
+			}
+			return nil
+		})
+	}
+	if err == nil && (len(bad) > 0 || journal > 0) {
+		puts := map[string][]byte{}
+		if journal > 0 {
+			// The whole log: simpler than sorting out which entries the
+			// journal changed, and this happens only after a crash.
+			for k, e := range log {
+				puts[k] = e.marshal()
+			}
+		}
+		err = s.UpdateAndDrop(nflogBucket, puts, bad, nflogJournalBucket)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("load notification log: %w", err)
 	}
-	return l, len(bad), nil
+	if l.async {
+		l.mem = log
+	}
+	return l, len(bad) + badRecords, nil
 }
 
 // get returns the entry of key, or nil if there is none or it cannot be
@@ -198,7 +285,7 @@ func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes, s
 		}
 		l.mem[key] = e
 		if l.async {
-			l.dirty[key] = e
+			l.dirty = append(l.dirty, journalRecord{key, e})
 		}
 		return nil
 	}
@@ -213,57 +300,111 @@ func (l *nflog) log(key string, now time.Time, repeat time.Duration, h hashes, s
 	return nil
 }
 
-// persist writes the entries logged since the last call, in one
-// transaction that keeps any newer entry already stored. Without async
-// mode there is nothing to do.
+// persist appends the entries logged since the last call to the journal,
+// in one transaction, and folds the journal when it has grown foldSlack
+// records past the log. Without async mode there is nothing to do.
 func (l *nflog) persist() error {
-	l.mu.Lock()
-	if !l.async || len(l.dirty) == 0 {
-		l.mu.Unlock()
+	if !l.async {
 		return nil
 	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	l.mu.Lock()
 	batch := l.dirty
-	l.dirty = map[string]*entry{}
+	l.dirty, l.spare = l.spare[:0], nil
 	l.mu.Unlock()
-	puts := make(map[string][]byte, len(batch))
-	for k, e := range batch {
-		puts[k] = e.marshal()
+	if len(batch) == 0 {
+		l.spare = batch
+		return nil
 	}
-	if err := l.store.Update(nflogBucket, puts, nil); err != nil {
-		// Keep them for the next try, unless logged again since.
-		l.mu.Lock()
-		for k, e := range batch {
-			if _, again := l.dirty[k]; !again {
-				l.dirty[k] = e
-			}
+	buf := l.buf[:0]
+	ends := make([]int, len(batch))
+	for i, r := range batch {
+		buf = appendRecord(buf, r.key, r.e)
+		ends[i] = len(buf)
+	}
+	values := make([][]byte, len(batch))
+	for i, end := range ends {
+		start := 0
+		if i > 0 {
+			start = ends[i-1]
 		}
+		values[i] = buf[start:end:end]
+	}
+	l.buf = buf
+	if err := l.store.Append(nflogJournalBucket, values); err != nil {
+		// Keep them for the next try, before those logged since.
+		l.mu.Lock()
+		l.dirty = append(batch, l.dirty...)
 		l.mu.Unlock()
 		return fmt.Errorf("notification log: %w", err)
+	}
+	l.journaled += len(batch)
+	clear(batch)
+	l.spare = batch[:0]
+	l.mu.Lock()
+	fold := l.journaled > len(l.mem)+l.foldSlack
+	l.mu.Unlock()
+	if fold {
+		return l.fold(nil)
 	}
 	return nil
 }
 
+// fold writes the whole log into nflogBucket, deletes the keys removed
+// from it, and drops the journal, in one transaction. l.writeMu is held.
+func (l *nflog) fold(removed []string) error {
+	l.mu.Lock()
+	puts := make(map[string][]byte, len(l.mem))
+	for k, e := range l.mem {
+		puts[k] = e.marshal()
+	}
+	l.mu.Unlock()
+	if err := l.store.UpdateAndDrop(nflogBucket, puts, removed, nflogJournalBucket); err != nil {
+		return fmt.Errorf("notification log: %w", err)
+	}
+	l.journaled = 0
+	return nil
+}
+
+// flush writes what persist writes and folds the journal: the log ends
+// whole in nflogBucket.
+func (l *nflog) flush() error {
+	if err := l.persist(); err != nil || !l.async {
+		return err
+	}
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if l.journaled == 0 {
+		return nil
+	}
+	return l.fold(nil)
+}
+
 // gc removes the entries that have expired at now and returns how many.
 func (l *nflog) gc(now time.Time) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
 	if l.store == nil || l.async {
-		n := 0
+		l.writeMu.Lock()
+		defer l.writeMu.Unlock()
+		l.mu.Lock()
 		var expired []string
 		for k, e := range l.mem {
 			if !e.expiresAt.After(now) {
 				delete(l.mem, k)
-				delete(l.dirty, k)
 				expired = append(expired, k)
-				n++
 			}
 		}
+		if len(expired) > 0 {
+			// A record not yet journaled must not bring its entry back.
+			l.dirty = slices.DeleteFunc(l.dirty, func(r journalRecord) bool { return l.mem[r.key] != r.e })
+		}
+		l.mu.Unlock()
 		if l.store != nil && len(expired) > 0 {
-			if err := l.store.Update(nflogBucket, nil, expired); err != nil {
+			if err := l.fold(expired); err != nil {
 				return 0, fmt.Errorf("notification log gc: %w", err)
 			}
 		}
-		return n, nil
+		return len(expired), nil
 	}
 	// Collect first: a write inside ForEach's read transaction could
 	// deadlock bbolt.

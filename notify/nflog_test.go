@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -222,5 +223,139 @@ func TestNflogAsyncPersists(t *testing.T) {
 	}
 	if b, _ := s.Get(nflogBucket, "a"); b != nil {
 		t.Error("gc left the entry in the store")
+	}
+}
+
+// bucketKeys returns the keys of a store bucket.
+func bucketKeys(t *testing.T, s *store.Store, bucket string) []string {
+	t.Helper()
+	var keys []string
+	if err := s.ForEach(bucket, func(k string, _ []byte) error { keys = append(keys, k); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// TestNflogJournal: in async mode persist appends to the journal and
+// leaves the log's bucket alone; a log opened after a crash reads the
+// journal (the newest entry of a key wins) and folds it into the bucket;
+// the journal is folded when it grows foldSlack records past the log, when
+// gc removes entries and at flush; an entry gc removed before it was
+// persisted does not come back.
+func TestNflogJournal(t *testing.T) {
+	s := openStore(t)
+	l, _, err := openNflog(s, DefaultRetention, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1000, 0)
+	logAt := func(l *nflog, k string, at time.Time, repeat time.Duration) {
+		t.Helper()
+		if err := l.log(k, at, repeat, hashes{firing: []uint64{uint64(at.Unix())}}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	persist := func(l *nflog) {
+		t.Helper()
+		if err := l.persist(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	logAt(l, "a", now, time.Hour)
+	logAt(l, "b", now, time.Hour)
+	persist(l)
+	logAt(l, "a", now.Add(time.Minute), time.Hour)
+	persist(l)
+	if got := bucketKeys(t, s, nflogBucket); len(got) != 0 {
+		t.Errorf("persist wrote the log's bucket: %q", got)
+	}
+	if got := len(bucketKeys(t, s, nflogJournalBucket)); got != 3 {
+		t.Errorf("journal records: %d, want 3", got)
+	}
+
+	// A crash: the next log reads the journal and folds it.
+	l, removed, err := openNflog(s, DefaultRetention, true)
+	if err != nil || removed != 0 {
+		t.Fatalf("reopen: removed %d, %v", removed, err)
+	}
+	if e, _ := l.get("a"); e == nil || !e.timestamp.Equal(now.Add(time.Minute)) {
+		t.Errorf("a after the crash: %+v, want the newest entry", e)
+	}
+	if e, _ := l.get("b"); e == nil {
+		t.Error("b lost in the crash")
+	}
+	if got := bucketKeys(t, s, nflogBucket); !slices.Equal(got, []string{"a", "b"}) {
+		t.Errorf("log bucket after reopening: %q", got)
+	}
+	if got := bucketKeys(t, s, nflogJournalBucket); len(got) != 0 {
+		t.Errorf("journal after reopening: %d records", len(got))
+	}
+
+	// The journal is folded once it has foldSlack (here 0) records past
+	// the log's 3 entries.
+	l.foldSlack = 0
+	logAt(l, "c", now, time.Hour)
+	logAt(l, "c", now.Add(time.Second), time.Hour)
+	logAt(l, "c", now.Add(2*time.Second), time.Hour)
+	persist(l)
+	if got := len(bucketKeys(t, s, nflogJournalBucket)); got != 3 {
+		t.Errorf("journal records before the fold: %d, want 3", got)
+	}
+	logAt(l, "a", now.Add(2*time.Minute), time.Hour)
+	persist(l)
+	if got := bucketKeys(t, s, nflogJournalBucket); len(got) != 0 {
+		t.Errorf("journal after 4 records, past 3 entries: %d records", len(got))
+	}
+	if got := bucketKeys(t, s, nflogBucket); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("log bucket after the fold: %q", got)
+	}
+
+	// gc folds, without the expired entries, persisted or not.
+	l.foldSlack = foldSlack
+	logAt(l, "d", now, time.Minute)
+	persist(l)
+	logAt(l, "e", now, time.Minute)
+	if n, err := l.gc(now.Add(time.Hour)); err != nil || n != 2 {
+		t.Fatalf("gc: %d, %v", n, err)
+	}
+	persist(l)
+	if got := bucketKeys(t, s, nflogBucket); !slices.Equal(got, []string{"a", "b", "c"}) {
+		t.Errorf("log bucket after gc: %q", got)
+	}
+	if got := bucketKeys(t, s, nflogJournalBucket); len(got) != 0 {
+		t.Errorf("journal after gc: %d records, want none (e was removed before it was persisted)", len(got))
+	}
+
+	// flush folds.
+	logAt(l, "f", now, time.Hour)
+	if err := l.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got := bucketKeys(t, s, nflogBucket); !slices.Equal(got, []string{"a", "b", "c", "f"}) {
+		t.Errorf("log bucket after flush: %q", got)
+	}
+	if got := bucketKeys(t, s, nflogJournalBucket); len(got) != 0 {
+		t.Errorf("journal after flush: %d records", len(got))
+	}
+}
+
+// TestOpenNflogJournalBadRecords: a journal record that cannot be read is
+// counted as removed and dropped with the journal; a log that writes
+// through (not async) reads what a journal left.
+func TestOpenNflogJournalBadRecords(t *testing.T) {
+	s := openStore(t)
+	good := appendRecord(nil, "a", &entry{timestamp: time.Unix(1, 0), expiresAt: time.Unix(2, 0)})
+	if err := s.Append(nflogJournalBucket, [][]byte{good, []byte("\x05ab")}); err != nil {
+		t.Fatal(err)
+	}
+	l, removed, err := openNflog(s, DefaultRetention, false)
+	if err != nil || removed != 1 {
+		t.Fatalf("open: removed %d, %v", removed, err)
+	}
+	if e, _ := l.get("a"); e == nil {
+		t.Error("the readable record's entry is not in the log")
+	}
+	if got := bucketKeys(t, s, nflogJournalBucket); len(got) != 0 {
+		t.Errorf("journal after opening: %d records", len(got))
 	}
 }

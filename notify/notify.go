@@ -178,11 +178,12 @@ func New(o Options) (*Pipeline, error) {
 }
 
 // FlushLog writes the notification log entries not yet in the store
-// (with Options.LogFlushInterval). Run does so when it ends; a flush that
+// (with Options.LogFlushInterval) and folds its journal, so that the store
+// holds the whole log as one bucket. Run does so when it ends; a flush that
 // completes after that, while the dispatcher stops, leaves its entry to
 // this call, which the owner makes once nothing notifies any more.
 func (p *Pipeline) FlushLog() error {
-	return p.nflog.persist()
+	return p.nflog.flush()
 }
 
 // Run removes expired notification log entries every GCInterval until ctx
@@ -201,7 +202,11 @@ func (p *Pipeline) Run(ctx context.Context) error {
 			p.logger.Error("notification log write", "err", err)
 		}
 	}
-	defer persist()
+	defer func() {
+		if err := p.nflog.flush(); err != nil {
+			p.logger.Error("notification log write", "err", err)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():

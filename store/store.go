@@ -1,6 +1,7 @@
 package store
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -355,20 +356,74 @@ func (s *Store) Update(bucket string, puts map[string][]byte, deletes []string) 
 	if err := reserved(bucket); err != nil {
 		return err
 	}
+	return s.db.Update(func(tx *bolt.Tx) error { return update(tx, bucket, puts, deletes) })
+}
+
+func update(tx *bolt.Tx, bucket string, puts map[string][]byte, deletes []string) error {
+	b, err := tx.CreateBucketIfNotExists([]byte(bucket))
+	if err != nil {
+		return err
+	}
+	for k, v := range puts {
+		if err := b.Put([]byte(k), v); err != nil {
+			return err
+		}
+	}
+	for _, k := range deletes {
+		if err := b.Delete([]byte(k)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Append stores values in bucket under the bucket's next sequence
+// numbers, in order, in one transaction: all or nothing, and on disk when
+// it returns nil. The keys are the sequence numbers as 8 bytes big-endian,
+// so ForEach reads the values back in the order appended. The bucket's
+// pages are filled for appending, so that an append rewrites only the last
+// ones, whatever the bucket's size: a journal.
+func (s *Store) Append(bucket string, values [][]byte) error {
+	if err := reserved(bucket); err != nil {
+		return err
+	}
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists([]byte(bucket))
 		if err != nil {
 			return err
 		}
-		for k, v := range puts {
-			if err := b.Put([]byte(k), v); err != nil {
+		b.FillPercent = 1
+		var key [8]byte
+		for _, v := range values {
+			seq, err := b.NextSequence()
+			if err != nil {
+				return err
+			}
+			binary.BigEndian.PutUint64(key[:], seq)
+			if err := b.Put(key[:], v); err != nil {
 				return err
 			}
 		}
-		for _, k := range deletes {
-			if err := b.Delete([]byte(k)); err != nil {
-				return err
-			}
+		return nil
+	})
+}
+
+// UpdateAndDrop is Update of bucket and the removal of the whole bucket
+// drop (a journal Update folds in), in one transaction. A missing drop is
+// not an error.
+func (s *Store) UpdateAndDrop(bucket string, puts map[string][]byte, deletes []string, drop string) error {
+	if err := reserved(bucket); err != nil {
+		return err
+	}
+	if err := reserved(drop); err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		if err := update(tx, bucket, puts, deletes); err != nil {
+			return err
+		}
+		if err := tx.DeleteBucket([]byte(drop)); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
+			return err
 		}
 		return nil
 	})
