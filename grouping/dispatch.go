@@ -3,6 +3,7 @@ package grouping
 import (
 	"container/heap"
 	"context"
+	"errors"
 	"log/slog"
 	"slices"
 	"strings"
@@ -68,6 +69,7 @@ type dueFlush struct {
 	ag       *aggrGroup
 	tick     time.Time
 	snapshot []*alert.Alert // the group's alerts when the flush started
+	start    time.Time      // when it was given to a worker
 }
 
 type groupID struct {
@@ -210,6 +212,7 @@ func (d *Dispatcher) startQueued() {
 		}
 		w.holding = true
 		w.started = time.Now()
+		f.start = w.started
 		d.flushes.Add(1)
 		w.work <- f
 	}
@@ -221,6 +224,17 @@ type worker struct {
 	work chan dueFlush // holds at most the one flush given to an idle worker
 	slow *time.Timer   // frees the place of a flush running for SlowFlush
 
+	// The context of the worker's flushes, a child of Run's: expire ends
+	// it at a flush's deadline (with context.DeadlineExceeded as its
+	// cause) and sends on expired once it has; the worker then makes a
+	// new one for its next flush. A context and a timer per flush (as
+	// context.WithTimeout makes them) cost more than the rest of the
+	// dispatcher's share of a flush.
+	ctx     context.Context
+	cancel  context.CancelCauseFunc
+	expire  *time.Timer
+	expired chan struct{}
+
 	// Under Dispatcher.mu: the running flush holds a place, since started.
 	holding bool
 	started time.Time
@@ -230,7 +244,13 @@ const workerIdle = time.Minute
 
 // newWorker starts a worker. d.mu is held.
 func (d *Dispatcher) newWorker() *worker {
-	w := &worker{work: make(chan dueFlush, 1)}
+	w := &worker{work: make(chan dueFlush, 1), expired: make(chan struct{}, 1)}
+	w.ctx, w.cancel = context.WithCancelCause(d.ctx)
+	w.expire = time.AfterFunc(time.Hour, func() {
+		w.cancel(context.DeadlineExceeded)
+		w.expired <- struct{}{}
+	})
+	w.expire.Stop()
 	w.slow = time.AfterFunc(time.Hour, func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
@@ -257,6 +277,9 @@ func (d *Dispatcher) release(w *worker) {
 
 func (d *Dispatcher) runWorker(w *worker) {
 	defer d.workers.Done()
+	// Between flushes expire is stopped: cancel only detaches w.ctx from
+	// Run's context.
+	defer w.cancel(nil)
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
@@ -277,7 +300,13 @@ func (d *Dispatcher) runWorker(w *worker) {
 			f = <-w.work // given a flush as the timer fired
 		}
 		w.slow.Reset(SlowFlush)
-		d.flush(f.ag, f.tick, f.snapshot)
+		timeout := max(f.ag.id.route.Opts.GroupInterval, MinFlushTimeout)
+		w.expire.Reset(timeout)
+		d.flush(&flushCtx{Context: w.ctx, deadline: f.start.Add(timeout)}, f.ag, f.tick, f.snapshot)
+		if !w.expire.Stop() {
+			<-w.expired
+			w.ctx, w.cancel = context.WithCancelCause(d.ctx)
+		}
 		w.slow.Stop()
 		d.mu.Lock()
 		d.release(w)
@@ -301,7 +330,31 @@ func (d *Dispatcher) leave(w *worker) bool {
 	return i >= 0
 }
 
-func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert) {
+// flushCtx is a flush's context: its worker's, with the flush's deadline,
+// and context.DeadlineExceeded as its error once the worker's timer has
+// ended it at that deadline (contexts derived from it see Canceled as
+// their error, and DeadlineExceeded as their context.Cause).
+type flushCtx struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c *flushCtx) Deadline() (time.Time, bool) {
+	if d, ok := c.Context.Deadline(); ok && d.Before(c.deadline) {
+		return d, true
+	}
+	return c.deadline, true
+}
+
+func (c *flushCtx) Err() error {
+	err := c.Context.Err()
+	if err != nil && errors.Is(context.Cause(c.Context), context.DeadlineExceeded) {
+		return context.DeadlineExceeded
+	}
+	return err
+}
+
+func (d *Dispatcher) flush(ctx context.Context, ag *aggrGroup, tick time.Time, stored []*alert.Alert) {
 	opts := &ag.id.route.Opts
 	// The notification's alerts are the stored ones (never modified),
 	// sorted as Alertmanager sorts them; which of them are resolved is
@@ -326,9 +379,7 @@ func (d *Dispatcher) flush(ag *aggrGroup, tick time.Time, stored []*alert.Alert)
 		Now:                 tick,
 		Alerts:              sorted,
 	}
-	ctx, cancel := context.WithTimeout(d.ctx, max(opts.GroupInterval, MinFlushTimeout))
 	err := d.o.Notifier.Notify(ctx, n)
-	cancel()
 	if err != nil {
 		d.logger.Error("notify failed", "group_key", ag.key, "receiver", opts.Receiver, "err", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	amconfig "github.com/prometheus/alertmanager/config"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -366,6 +367,66 @@ func TestDispatcherDrain(t *testing.T) {
 		got := rec.records()
 		if len(got) != 1 || got[0].Key != `{}:{alertname="A"}` {
 			t.Errorf("flushes: %+v, want A's only", got)
+		}
+	})
+}
+
+// TestDispatcherFlushContext: a flush's context has the flush's deadline,
+// max(group_interval, 10s) from its start, and ends there with
+// DeadlineExceeded (a context derived from it has that as its cause); the
+// next flush on the same worker gets a context of its own, not ended; and
+// every flush context ends with Run's.
+func TestDispatcherFlushContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		type flushSeen struct {
+			at, deadlineIn time.Duration
+			errAtStart     error
+			err, cause     error
+			childCause     error
+		}
+		start := time.Now()
+		var (
+			mu   sync.Mutex
+			seen []flushSeen
+		)
+		n := notifierFunc(func(ctx context.Context, _ *alert.Notification) error {
+			child, cancel := context.WithCancel(ctx)
+			defer cancel()
+			dl, ok := ctx.Deadline()
+			if !ok {
+				t.Error("a flush context without a deadline")
+			}
+			f := flushSeen{at: time.Since(start), deadlineIn: time.Until(dl), errAtStart: ctx.Err()}
+			<-ctx.Done()
+			f.err, f.cause, f.childCause = ctx.Err(), context.Cause(ctx), context.Cause(child)
+			mu.Lock()
+			seen = append(seen, f)
+			mu.Unlock()
+			return ctx.Err()
+		})
+		cfg, err := amconfig.Load(simpleRoute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := NewDispatcher(DispatcherOptions{Route: NewRoute(cfg.Route, nil), Notifier: n})
+		ctx, cancel := context.WithCancel(t.Context())
+		done := make(chan error)
+		go func() { done <- d.Run(ctx) }()
+		d.Put(firing(labels.FromStrings("alertname", "A"), start))
+		// Flushes at 0:30 (ends at its deadline, 5:30), 5:30 (10:30);
+		// the third, at 10:30, ends with Run's context.
+		time.Sleep(12 * time.Minute)
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+		want := []flushSeen{
+			{30 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
+			{330 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
+			{630 * time.Second, 5 * time.Minute, nil, context.Canceled, context.Canceled, context.Canceled},
+		}
+		if d := cmp.Diff(want, seen, cmp.AllowUnexported(flushSeen{}), cmpopts.EquateErrors()); d != "" {
+			t.Errorf("flush contexts (-want +got):\n%s", d)
 		}
 	})
 }
