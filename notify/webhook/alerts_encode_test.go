@@ -43,10 +43,19 @@ func TestAppendAlerts(t *testing.T) {
 		Labels:   labels.FromStrings("alertname", "Down", "instance", "c:9100"),
 		StartsAt: now.Add(-time.Minute),
 	}
+	// Alerts that start together, some written in another zone: each
+	// startsAt is written again or copied from the previous alert's.
+	together := func(instance string, start time.Time) *alert.Alert {
+		return &alert.Alert{Labels: labels.FromStrings("alertname", "Down", "instance", instance), StartsAt: start}
+	}
 	for _, tc := range []struct {
 		name   string
 		alerts []*alert.Alert
 	}{
+		{"shared startsAt", []*alert.Alert{
+			together("d", firing.StartsAt), together("e", firing.StartsAt.UTC()), together("f", now),
+			together("g", firing.StartsAt), together("h", now.Add(time.Nanosecond)), together("i", now.Add(time.Nanosecond).In(cest)),
+		}},
 		{"none", []*alert.Alert{}},
 		{"one firing", []*alert.Alert{firing}},
 		{"firing and resolved", []*alert.Alert{firing, resolved}},

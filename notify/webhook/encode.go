@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -94,6 +95,11 @@ func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
 	b = append(b, `,"status":`...)
 	b = appendString(b, status)
 	b = append(b, `,"alerts":[`...)
+	// The alerts of a group often start together (one rule evaluation,
+	// one POST): a startsAt equal to the previous alert's is copied from
+	// what was written for it.
+	var prevStart time.Time
+	prevAt, prevEnd := -1, -1
 	for i, al := range alerts {
 		if i > 0 {
 			b = append(b, ',')
@@ -110,12 +116,18 @@ func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
 		b = append(b, `,"annotations":`...)
 		b = appendLabels(b, al.Annotations)
 		b = append(b, `,"startsAt":`...)
-		b = appendTime(b, al.StartsAt.UTC())
+		if start := al.StartsAt.UTC(); prevAt >= 0 && start == prevStart {
+			b = append(b, b[prevAt:prevEnd]...)
+		} else {
+			prevStart, prevAt = start, len(b)
+			b = appendTime(b, start)
+			prevEnd = len(b)
+		}
 		b = append(b, `,"endsAt":`...)
 		if resolved {
 			b = appendTime(b, al.EndsAt.UTC())
 		} else {
-			b = appendTime(b, time.Time{})
+			b = append(b, zeroTimeJSON...)
 		}
 		b = append(b, `,"generatorURL":`...)
 		b = appendString(b, al.GeneratorURL)
@@ -235,6 +247,9 @@ func appendKV(b []byte, kv notify.KV, keys *[]string) []byte {
 	return append(b, '}')
 }
 
+// zeroTimeJSON is the JSON of time.Time{}, a firing alert's endsAt.
+const zeroTimeJSON = `"0001-01-01T00:00:00Z"`
+
 // appendTime appends t as time.Time's MarshalJSON does (RFC 3339 with
 // nanoseconds). Times outside years 0–9999 cannot be marshalled by
 // encoding/json; they never reach here (alerts' times are validated on
@@ -281,6 +296,15 @@ func appendUTC(b []byte, t time.Time) []byte {
 
 const hex = "0123456789abcdef"
 
+// jsonSafe holds the bytes appendString copies as they are: ASCII but for
+// control characters, '"', '\\', '<', '>' and '&'.
+var jsonSafe = func() (safe [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		safe[c] = !strings.ContainsRune(`"\\<>&`, rune(c))
+	}
+	return safe
+}()
+
 // appendString appends s as a JSON string exactly as encoding/json does
 // with HTML escaping on (its default): <, > and & as \u003c, \u003e,
 // \u0026; U+2028 and U+2029 escaped; invalid UTF-8 as \ufffd.
@@ -288,11 +312,12 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
+		c := s[i]
+		if jsonSafe[c] {
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
 			b = append(b, s[start:i]...)
 			switch c {
 			case '\\', '"':
