@@ -54,7 +54,8 @@ type Dispatcher struct {
 	mu      sync.Mutex
 	groups  map[groupID]*aggrGroup
 	sched   schedule
-	queue   []dueFlush // due, waiting for a place
+	queue   []dueFlush // due, waiting for a place: queue[qhead:]
+	qhead   int
 	running int        // flushes holding a place
 	wake    chan struct{}
 	ctx     context.Context // set by Run, for flushes
@@ -167,7 +168,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 				continue
 			}
 			ag.flushing = true
-			d.queue = append(d.queue, dueFlush{ag: ag, tick: now})
+			d.enqueue(dueFlush{ag: ag, tick: now})
 		}
 		d.startQueued()
 		wait := time.Hour
@@ -186,14 +187,37 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 	}
 }
 
+// enqueue queues f. A full array whose first half has been started is
+// moved down instead of grown, so that a queue that never empties does not
+// grow without bound, and one that does reuses its array. d.mu is held.
+func (d *Dispatcher) enqueue(f dueFlush) {
+	if len(d.queue) == cap(d.queue) && d.qhead >= len(d.queue)/2 && d.qhead > 0 {
+		n := copy(d.queue, d.queue[d.qhead:])
+		clear(d.queue[n:])
+		d.queue, d.qhead = d.queue[:n], 0
+	}
+	d.queue = append(d.queue, f)
+}
+
+// dequeue removes the first queued flush; the queue must not be empty.
+// d.mu is held.
+func (d *Dispatcher) dequeue() dueFlush {
+	f := d.queue[d.qhead]
+	d.queue[d.qhead] = dueFlush{}
+	d.qhead++
+	if d.qhead == len(d.queue) {
+		// Empty: the next flushes reuse the array from its start.
+		d.queue, d.qhead = d.queue[:0], 0
+	}
+	return f
+}
+
 // startQueued starts queued flushes while places are free, each on an
 // idle worker or a new one; none once Run's context has ended. d.mu is
 // held.
 func (d *Dispatcher) startQueued() {
-	for !d.draining && d.ctx.Err() == nil && len(d.queue) > 0 && d.running < d.o.MaxFlushes {
-		f := d.queue[0]
-		d.queue[0] = dueFlush{}
-		d.queue = d.queue[1:]
+	for !d.draining && d.ctx.Err() == nil && d.qhead < len(d.queue) && d.running < d.o.MaxFlushes {
+		f := d.dequeue()
 		if f.ag.gone {
 			continue
 		}
@@ -365,7 +389,8 @@ func (d *Dispatcher) flush(ctx context.Context, ag *aggrGroup, tick time.Time, s
 		keys = append(keys, newSortKey(a))
 	}
 	slices.SortStableFunc(keys, compareSortKeys)
-	sorted := make([]*alert.Alert, len(keys))
+	// stored is this flush's own snapshot: sorted in place.
+	sorted := stored
 	for k, key := range keys {
 		sorted[k] = key.a
 	}
@@ -408,7 +433,7 @@ func (d *Dispatcher) flush(ctx context.Context, ag *aggrGroup, tick time.Time, s
 	if ag.due && d.ctx.Err() == nil {
 		ag.due = false
 		ag.flushing = true
-		d.queue = append(d.queue, dueFlush{ag: ag, tick: time.Now()})
+		d.enqueue(dueFlush{ag: ag, tick: time.Now()})
 	}
 }
 
@@ -447,7 +472,7 @@ func (d *Dispatcher) Drain(ctx context.Context) {
 func (d *Dispatcher) Stats() (groups, running, waiting int) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return len(d.groups), d.running, len(d.queue)
+	return len(d.groups), d.running, len(d.queue) - d.qhead
 }
 
 // Groups returns a snapshot of the aggregation groups, sorted by group

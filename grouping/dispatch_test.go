@@ -430,3 +430,41 @@ func TestDispatcherFlushContext(t *testing.T) {
 		}
 	})
 }
+
+// TestDispatcherQueue: the flush queue is first in, first out, and its
+// array stays bounded by its longest length while it never empties.
+func TestDispatcherQueue(t *testing.T) {
+	d := NewDispatcher(DispatcherOptions{})
+	ags := make([]*aggrGroup, 50)
+	for i := range ags {
+		ags[i] = &aggrGroup{key: fmt.Sprint(i)}
+	}
+	next, want := 0, 0
+	pop := func() {
+		t.Helper()
+		if f := d.dequeue(); f.ag != ags[want%len(ags)] {
+			t.Fatalf("dequeued %s, want %d", f.ag.key, want%len(ags))
+		}
+		want++
+	}
+	for range 10 { // a backlog of 10
+		d.enqueue(dueFlush{ag: ags[next%len(ags)]})
+		next++
+	}
+	for range 10_000 {
+		d.enqueue(dueFlush{ag: ags[next%len(ags)]})
+		next++
+		pop()
+	}
+	// Without moving the queue down its array would hold all 10,010;
+	// with it, a few times the 11 at most queued (append's growth).
+	if c := cap(d.queue); c > 64 {
+		t.Errorf("queue array of %d for at most 11 flushes", c)
+	}
+	for range 10 {
+		pop()
+	}
+	if _, _, waiting := d.Stats(); waiting != 0 || d.qhead != 0 || len(d.queue) != 0 {
+		t.Errorf("emptied queue: %d waiting, head %d, len %d", waiting, d.qhead, len(d.queue))
+	}
+}
