@@ -23,10 +23,15 @@ type metrics struct {
 	requestsFailed *prometheus.CounterVec   // {integration}
 	suppressed     *prometheus.CounterVec   // {reason}
 	latency        *prometheus.HistogramVec // {integration}
+
+	// The series of each integration kind of the receivers, made by
+	// New and only read after.
+	integrations map[string]*integrationMetrics
 }
 
 func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	m := &metrics{
+		integrations: map[string]*integrationMetrics{},
 		notifications: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "alertd_notifications_total",
 			Help: "The total number of attempted notifications: flushes that the notification log let through to an integration.",
@@ -78,13 +83,40 @@ func newMetrics(r prometheus.Registerer) (*metrics, error) {
 	return m, nil
 }
 
-// initIntegration creates the series of an integration kind at zero.
+// integrationMetrics are the series of one integration kind, looked up
+// once: WithLabelValues hashes its values and takes a lock at every call.
+type integrationMetrics struct {
+	notifications, requests, requestsFailed prometheus.Counter
+	latency                                 prometheus.Observer
+}
+
+// initIntegration creates the series of an integration kind at zero and
+// keeps them in m.integrations.
 func (m *metrics) initIntegration(name string) {
-	m.notifications.WithLabelValues(name)
-	m.requests.WithLabelValues(name)
-	m.requestsFailed.WithLabelValues(name)
-	m.latency.WithLabelValues(name)
+	if m.integrations[name] != nil {
+		return
+	}
+	m.integrations[name] = &integrationMetrics{
+		notifications:  m.notifications.WithLabelValues(name),
+		requests:       m.requests.WithLabelValues(name),
+		requestsFailed: m.requestsFailed.WithLabelValues(name),
+		latency:        m.latency.WithLabelValues(name),
+	}
 	for _, r := range allReasons() {
 		m.failed.WithLabelValues(name, string(r))
+	}
+}
+
+// integration returns the series of an integration kind; New has made
+// those of every integration of its receivers.
+func (m *metrics) integration(name string) *integrationMetrics {
+	if im := m.integrations[name]; im != nil {
+		return im
+	}
+	return &integrationMetrics{
+		notifications:  m.notifications.WithLabelValues(name),
+		requests:       m.requests.WithLabelValues(name),
+		requestsFailed: m.requestsFailed.WithLabelValues(name),
+		latency:        m.latency.WithLabelValues(name),
 	}
 }

@@ -413,14 +413,10 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 	if why == reasonNone {
 		return nil
 	}
-	p.metrics.notifications.WithLabelValues(ig.Name()).Inc()
-	// The logger is made when first needed: With formats its attributes
-	// at once, a cost every flush would otherwise pay.
-	logger := sync.OnceValue(func() *slog.Logger {
-		return p.logger.With("receiver", n.Receiver, "integration", fmt.Sprintf("%s[%d]", ig.Name(), ig.Index()), "group_key", n.GroupKey)
-	})
+	p.metrics.integration(ig.Name()).notifications.Inc()
+	logger := &flushLogger{p: p, n: n, ig: ig}
 	if p.logger.Enabled(ctx, slog.LevelDebug) {
-		logger().Debug("notify", "reason", why.String())
+		logger.get().Debug("notify", "reason", why.String())
 	}
 
 	// With send_resolved false, the resolved alerts are not sent, and a
@@ -452,6 +448,23 @@ func (p *Pipeline) notifyIntegration(ctx context.Context, f *flush, ig Integrati
 		return fail(err)
 	}
 	return nil
+}
+
+// flushLogger is the logger of one integration's notification of a
+// flush, made when first needed: With formats its attributes at once, a
+// cost every flush would otherwise pay. One goroutine uses it.
+type flushLogger struct {
+	p  *Pipeline
+	n  *alert.Notification
+	ig Integration
+	l  *slog.Logger
+}
+
+func (fl *flushLogger) get() *slog.Logger {
+	if fl.l == nil {
+		fl.l = fl.p.logger.With("receiver", fl.n.Receiver, "integration", fmt.Sprintf("%s[%d]", fl.ig.Name(), fl.ig.Index()), "group_key", fl.n.GroupKey)
+	}
+	return fl.l
 }
 
 // record tells the history the outcome of ig's notification of f, begun

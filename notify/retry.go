@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"time"
 )
@@ -47,11 +46,10 @@ func (b *backoff) next() time.Duration {
 // if that is longer. A Retry-After that ends past ctx's deadline ends the
 // retries at once. send gets state, and what it returns on success is
 // returned (a Stateful integration's next state).
-func (p *Pipeline) retry(ctx context.Context, ig Integration, send sendFunc, alerts int, state []byte, logger func() *slog.Logger) ([]byte, error) {
+func (p *Pipeline) retry(ctx context.Context, ig Integration, send sendFunc, alerts int, state []byte, logger *flushLogger) ([]byte, error) {
 	b := backoff{initial: p.backoffInitial, max: p.backoffMax}
-	latency := p.metrics.latency.WithLabelValues(ig.Name())
-	requests := p.metrics.requests.WithLabelValues(ig.Name())
-	requestsFailed := p.metrics.requestsFailed.WithLabelValues(ig.Name())
+	im := p.metrics.integration(ig.Name())
+	latency, requests, requestsFailed := im.latency, im.requests, im.requestsFailed
 	var last error
 	for attempts := 0; ; {
 		if err := ctx.Err(); err != nil {
@@ -67,7 +65,7 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, send sendFunc, ale
 		requests.Inc()
 		if err == nil {
 			if attempts > 1 {
-				logger().Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", alerts)
+				logger.get().Info("notify success", "attempts", attempts, "duration", time.Since(start), "alerts", alerts)
 			}
 			return next, nil
 		}
@@ -77,7 +75,7 @@ func (p *Pipeline) retry(ctx context.Context, ig Integration, send sendFunc, ale
 		}
 		if ctx.Err() == nil {
 			if last == nil || err.Error() != last.Error() {
-				logger().Warn("notify attempt failed, will retry later", "attempts", attempts, "err", err)
+				logger.get().Warn("notify attempt failed, will retry later", "attempts", attempts, "err", err)
 			}
 			last = err
 		}
