@@ -56,7 +56,7 @@ type Dispatcher struct {
 	sched   schedule
 	queue   []dueFlush // due, waiting for a place: queue[qhead:]
 	qhead   int
-	running int        // flushes holding a place
+	running int // flushes holding a place
 	wake    chan struct{}
 	ctx     context.Context // set by Run, for flushes
 	idle    []*worker       // workers waiting for a flush

@@ -116,7 +116,7 @@ func appendAlerts(b []byte, a *notify.Alerts, maxAlerts int) []byte {
 		b = append(b, `,"annotations":`...)
 		b = appendLabels(b, al.Annotations)
 		b = append(b, `,"startsAt":`...)
-		if start := al.StartsAt.UTC(); prevAt >= 0 && start == prevStart {
+		if start := al.StartsAt.UTC(); prevAt >= 0 && start.Equal(prevStart) {
 			b = append(b, b[prevAt:prevEnd]...)
 		} else {
 			prevStart, prevAt = start, len(b)
