@@ -356,8 +356,10 @@ func (d *Dispatcher) leave(w *worker) bool {
 
 // flushCtx is a flush's context: its worker's, with the flush's deadline,
 // and context.DeadlineExceeded as its error once the worker's timer has
-// ended it at that deadline (contexts derived from it see Canceled as
-// their error, and DeadlineExceeded as their context.Cause).
+// ended it at that deadline. It does not show the worker's context to the
+// context package as a parent to join (Value hides it): a context derived
+// from it is ended through AfterFunc, with flushCtx's error and cause, as
+// one derived from context.WithTimeout's would be.
 type flushCtx struct {
 	context.Context
 	deadline time.Time
@@ -376,6 +378,22 @@ func (c *flushCtx) Err() error {
 		return context.DeadlineExceeded
 	}
 	return err
+}
+
+func (c *flushCtx) Value(key any) any {
+	v := c.Context.Value(key)
+	if v == any(c.Context) {
+		// The context package's own key, under which a cancelCtx gives
+		// itself: a child would take the worker's error, Canceled.
+		return nil
+	}
+	return v
+}
+
+// AfterFunc lets contexts derived from c follow it without a goroutine
+// each (the context package's afterFuncer).
+func (c *flushCtx) AfterFunc(f func()) (stop func() bool) {
+	return context.AfterFunc(c.Context, f)
 }
 
 func (d *Dispatcher) flush(ctx context.Context, ag *aggrGroup, tick time.Time, stored []*alert.Alert) {

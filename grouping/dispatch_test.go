@@ -373,7 +373,8 @@ func TestDispatcherDrain(t *testing.T) {
 
 // TestDispatcherFlushContext: a flush's context has the flush's deadline,
 // max(group_interval, 10s) from its start, and ends there with
-// DeadlineExceeded (a context derived from it has that as its cause); the
+// DeadlineExceeded (a context derived from it too, as its error and its
+// cause); the
 // next flush on the same worker gets a context of its own, not ended; and
 // every flush context ends with Run's.
 func TestDispatcherFlushContext(t *testing.T) {
@@ -382,6 +383,7 @@ func TestDispatcherFlushContext(t *testing.T) {
 			at, deadlineIn time.Duration
 			errAtStart     error
 			err, cause     error
+			childErr       error
 			childCause     error
 		}
 		start := time.Now()
@@ -398,7 +400,8 @@ func TestDispatcherFlushContext(t *testing.T) {
 			}
 			f := flushSeen{at: time.Since(start), deadlineIn: time.Until(dl), errAtStart: ctx.Err()}
 			<-ctx.Done()
-			f.err, f.cause, f.childCause = ctx.Err(), context.Cause(ctx), context.Cause(child)
+			<-child.Done()
+			f.err, f.cause, f.childErr, f.childCause = ctx.Err(), context.Cause(ctx), child.Err(), context.Cause(child)
 			mu.Lock()
 			seen = append(seen, f)
 			mu.Unlock()
@@ -421,9 +424,9 @@ func TestDispatcherFlushContext(t *testing.T) {
 			t.Error(err)
 		}
 		want := []flushSeen{
-			{30 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
-			{330 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
-			{630 * time.Second, 5 * time.Minute, nil, context.Canceled, context.Canceled, context.Canceled},
+			{30 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
+			{330 * time.Second, 5 * time.Minute, nil, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded, context.DeadlineExceeded},
+			{630 * time.Second, 5 * time.Minute, nil, context.Canceled, context.Canceled, context.Canceled, context.Canceled},
 		}
 		if d := cmp.Diff(want, seen, cmp.AllowUnexported(flushSeen{}), cmpopts.EquateErrors()); d != "" {
 			t.Errorf("flush contexts (-want +got):\n%s", d)
