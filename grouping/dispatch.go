@@ -301,9 +301,10 @@ func (d *Dispatcher) release(w *worker) {
 
 func (d *Dispatcher) runWorker(w *worker) {
 	defer d.workers.Done()
-	// Between flushes expire is stopped: cancel only detaches w.ctx from
-	// Run's context.
-	defer w.cancel(nil)
+	// Between flushes expire is stopped: cancel only detaches w.ctx (the
+	// current one: a flush that hit its deadline replaced it) from Run's
+	// context.
+	defer func() { w.cancel(nil) }()
 	idle := time.NewTimer(workerIdle)
 	defer idle.Stop()
 	for {
