@@ -96,12 +96,7 @@ func (m *metrics) initIntegration(name string) {
 	if m.integrations[name] != nil {
 		return
 	}
-	m.integrations[name] = &integrationMetrics{
-		notifications:  m.notifications.WithLabelValues(name),
-		requests:       m.requests.WithLabelValues(name),
-		requestsFailed: m.requestsFailed.WithLabelValues(name),
-		latency:        m.latency.WithLabelValues(name),
-	}
+	m.integrations[name] = m.lookUpIntegration(name)
 	for _, r := range allReasons() {
 		m.failed.WithLabelValues(name, string(r))
 	}
@@ -113,6 +108,10 @@ func (m *metrics) integration(name string) *integrationMetrics {
 	if im := m.integrations[name]; im != nil {
 		return im
 	}
+	return m.lookUpIntegration(name)
+}
+
+func (m *metrics) lookUpIntegration(name string) *integrationMetrics {
 	return &integrationMetrics{
 		notifications:  m.notifications.WithLabelValues(name),
 		requests:       m.requests.WithLabelValues(name),

@@ -197,22 +197,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		defer ft.Stop()
 		flushC = ft.C
 	}
-	persist := func() {
-		if err := p.nflog.persist(); err != nil {
+	write := func(w func() error) {
+		if err := w(); err != nil {
 			p.logger.Error("notification log write", "err", err)
 		}
 	}
-	defer func() {
-		if err := p.nflog.flush(); err != nil {
-			p.logger.Error("notification log write", "err", err)
-		}
-	}()
+	defer write(p.nflog.flush)
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-flushC:
-			persist()
+			write(p.nflog.persist)
 		case <-t.C:
 			if n, err := p.nflog.gc(time.Now()); err != nil {
 				p.logger.Error("notification log gc", "err", err)
